@@ -1,0 +1,241 @@
+"""The simulation problem in SI units: what the engine solves.
+
+Everything here is plain, frozen data in SI base units (m, s, mol, A, V, K). Units are
+parsed and checked once, at the edge (``ionto.simulate.scenario`` reads TOML with pint);
+the engine never sees a unit string. Concentrations are mol/m^3 (= mmol/L), current
+densities A/m^2, areas m^2, lengths m, times s.
+
+Sign convention: x is depth, x = 0 at the left boundary (the active electrode side).
+A positive current density i flows in +x, i.e. into the tissue from the left electrode,
+so a positive i makes the left electrode the anode.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+FARADAY = 96485.33212  # C/mol
+GAS_CONSTANT = 8.314462618  # J/(mol K)
+
+
+@dataclass(frozen=True)
+class Species:
+    """A dissolved species.
+
+    name: unique label, e.g. "Lid+"; charge: valence z (integer, 0 for neutral);
+    diffusivity: free-solution diffusion coefficient D_w in m^2/s.
+    """
+
+    name: str
+    charge: int
+    diffusivity: float
+
+
+@dataclass(frozen=True)
+class Layer:
+    """One layer of the stack, from its left face to its right face.
+
+    thickness: m. diffusivity_factor: multiplies every species' D_w (hindrance, -);
+    diffusivity_factors: per-species factors that override it. fixed_charge: immobile
+    charge concentration in mol/m^3 of elementary charge (signed; -20 is 20 mM of
+    negative sites). exchange_rate: first-order exchange with the blood (1/s), towards
+    ``Problem.exchange_concentrations``. initial: initial concentrations in mol/m^3 of the
+    species that are not the electroneutrality species (missing = 0). max_cell: largest
+    mesh cell in this layer (m), or None for the mesh default. reaction_rates: first-order
+    rate constants (1/s) of ``Problem.reactions`` by reaction name.
+    """
+
+    name: str
+    thickness: float
+    diffusivity_factor: float = 1.0
+    diffusivity_factors: dict[str, float] = field(default_factory=dict)
+    fixed_charge: float = 0.0
+    exchange_rate: float = 0.0
+    initial: dict[str, float] = field(default_factory=dict)
+    max_cell: float | None = None
+    reaction_rates: dict[str, float] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Reaction:
+    """First-order conversion reactant -> product with per-layer rate constants (1/s).
+
+    Both species must carry the same charge (so current stays uniform) and neither may be
+    the electroneutrality species.
+    """
+
+    name: str
+    reactant: str
+    product: str
+
+
+@dataclass(frozen=True)
+class ElectrodeReaction:
+    """Stoichiometry of an electrode: moles of each species released into the adjacent
+    medium per mole of electrons, for anodic current (current leaves the electrode into
+    the medium) and for cathodic current. Negative values are consumption.
+
+    Ag/AgCl: anodic {Cl-: -1} (Ag + Cl- -> AgCl + e-), cathodic {Cl-: +1}.
+    Inert (Pt, carbon): anodic {H+: +1} (2 H2O -> O2 + 4 H+ + 4 e-), cathodic {OH-: +1}.
+    """
+
+    name: str
+    anodic: dict[str, float]
+    cathodic: dict[str, float]
+
+
+@dataclass(frozen=True)
+class ElectrodeBoundary:
+    """A boundary where an electrode touches the outermost layer: flux conditions given by
+    the electrode reaction and the current (no flux for species not in the reaction)."""
+
+    reaction: ElectrodeReaction
+    kind: Literal["electrode"] = "electrode"
+
+
+@dataclass(frozen=True)
+class FixedBoundary:
+    """Dirichlet boundary: concentrations held fixed (mol/m^3, non-electroneutrality
+    species; missing = 0). On the right it is also the potential reference (phi = 0)."""
+
+    concentrations: dict[str, float]
+    kind: Literal["fixed"] = "fixed"
+
+
+@dataclass(frozen=True)
+class ReservoirBoundary:
+    """A well-mixed compartment of finite volume per unit area (m^3/m^2 = m) in contact
+    with the outermost layer, optionally with an electrode immersed in it. ``initial``
+    holds its initial concentrations (mol/m^3, non-electroneutrality species)."""
+
+    volume_per_area: float
+    initial: dict[str, float]
+    reaction: ElectrodeReaction | None = None
+    kind: Literal["reservoir"] = "reservoir"
+
+
+@dataclass(frozen=True)
+class NoFluxBoundary:
+    """Impermeable wall: no species crosses it, so no current may either."""
+
+    kind: Literal["no_flux"] = "no_flux"
+
+
+Boundary = ElectrodeBoundary | FixedBoundary | ReservoirBoundary | NoFluxBoundary
+
+
+@dataclass(frozen=True)
+class Segment:
+    """A piece of the control program. mode "current": i(t) in A/m^2 goes linearly from
+    ``start`` to ``end`` over ``duration`` (s); mode "voltage": the voltage phi(0) - phi(L)
+    in V does the same and the current follows. The integrator restarts at each segment."""
+
+    duration: float
+    start: float
+    end: float
+    mode: Literal["current", "voltage"] = "current"
+
+
+@dataclass(frozen=True)
+class MeshSpec:
+    """Non-uniform mesh: cells of ``min_cell`` (m) at every interface and boundary growing
+    geometrically by ``growth`` up to ``max_cell`` (m) inside layers."""
+
+    min_cell: float
+    max_cell: float
+    growth: float = 1.2
+
+
+@dataclass(frozen=True)
+class SolverSpec:
+    """Time integration: relative tolerance, absolute tolerance for concentrations
+    (mol/m^3) and the first step (s)."""
+
+    rtol: float = 1e-6
+    atol: float = 1e-6
+    first_step: float = 1e-4
+    max_steps: int = 200_000
+
+
+ReportQuantity = Literal[
+    "released",  # initial amount in the whole stack minus amount in region (mol/m^2)
+    "amount",  # amount in region (mol/m^2)
+    "cleared",  # cumulative amount lost to exchange (blood) over the region (mol/m^2)
+    "flux",  # species flux at a face (mol/(m^2 s))
+    "transport_number",  # F z N_k / i at a face (-)
+    "voltage",  # phi(0) - phi(L) (V)
+    "concentration",  # species concentration at a position (mol/m^3)
+    "potential",  # phi at a position (V)
+    "current",  # current density (A/m^2)
+]
+
+
+@dataclass(frozen=True)
+class ReportSpec:
+    """A named scalar to report. time in s; side "before" takes the left limit at a
+    discontinuity of the control. region: (x_start, x_end) in m; position: x in m."""
+
+    name: str
+    quantity: ReportQuantity
+    time: float
+    species: str | None = None
+    region: tuple[float, float] | None = None
+    position: float | None = None
+    side: Literal["before", "after"] = "after"
+
+
+@dataclass(frozen=True)
+class Problem:
+    """A complete 1D electrodiffusion problem in SI units.
+
+    species: all species; the one named ``electroneutral_species`` is not integrated but
+    follows from electroneutrality (sum z c + fixed charge = 0). layers: left to right.
+    smoothing: width w (m) of tanh transitions between layer properties (0 = sharp).
+    temperature: K. electroosmotic_coefficient: volume flux per current density (m^3/C),
+    positive = flow in +x when i > 0. exchange_concentrations: blood-side concentrations
+    (mol/m^3) for the exchange term. output_times: times (s) at which full profiles are kept.
+    """
+
+    species: tuple[Species, ...]
+    electroneutral_species: str
+    layers: tuple[Layer, ...]
+    left: Boundary
+    right: Boundary
+    control: tuple[Segment, ...]
+    mesh: MeshSpec
+    temperature: float = 310.15
+    smoothing: float = 0.0
+    electroosmotic_coefficient: float = 0.0
+    exchange_concentrations: dict[str, float] = field(default_factory=dict)
+    reactions: tuple[Reaction, ...] = ()
+    output_times: tuple[float, ...] = ()
+    reports: tuple[ReportSpec, ...] = ()
+    solver: SolverSpec = field(default_factory=SolverSpec)
+    title: str = ""
+
+    @property
+    def length(self) -> float:
+        """Total thickness of the stack (m)."""
+        return sum(layer.thickness for layer in self.layers)
+
+    @property
+    def duration(self) -> float:
+        """Total simulated time (s)."""
+        return sum(seg.duration for seg in self.control)
+
+    def layer_bounds(self) -> list[tuple[float, float]]:
+        """(x_start, x_end) of every layer in m."""
+        bounds = []
+        x = 0.0
+        for layer in self.layers:
+            bounds.append((x, x + layer.thickness))
+            x += layer.thickness
+        return bounds
+
+    def species_index(self, name: str) -> int:
+        """Position of a species in ``species``; KeyError if unknown."""
+        for k, sp in enumerate(self.species):
+            if sp.name == name:
+                return k
+        raise KeyError(name)
