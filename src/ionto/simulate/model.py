@@ -58,6 +58,40 @@ def layer_indicators(problem: Problem, x: np.ndarray) -> np.ndarray:
     return ind
 
 
+_GAUSS_X, _GAUSS_W = np.polynomial.legendre.leggauss(8)
+
+
+def _gauss_points(lo: np.ndarray, hi: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Quadrature points (intervals, 8) and weights for intervals [lo, hi]."""
+    half = 0.5 * (hi - lo)[:, None]
+    mid = 0.5 * (hi + lo)[:, None]
+    return mid + half * _GAUSS_X, half * _GAUSS_W
+
+
+def cell_average_weights(problem: Problem, faces: np.ndarray) -> np.ndarray:
+    """Cell averages of the layer indicators (layers, cells), by 8-point Gauss-Legendre
+    quadrature on each half cell (the profiles are smooth on the mesh scale)."""
+    mid = 0.5 * (faces[1:] + faces[:-1])
+    total = np.zeros((len(problem.layers), mid.size))
+    for lo, hi in ((faces[:-1], mid), (mid, faces[1:])):
+        pts, wts = _gauss_points(lo, hi)
+        ind = layer_indicators(problem, pts.ravel()).reshape(len(problem.layers), *pts.shape)
+        total += (ind * wts).sum(axis=-1)
+    return total / (faces[1:] - faces[:-1])
+
+
+def harmonic_face_diffusivity(problem: Problem, centres: np.ndarray, factor: np.ndarray) -> np.ndarray:
+    """Diffusivity factor (inner faces, species) for the flux between neighbouring cell
+    centres: the harmonic mean of the smooth profile over [x_a, x_b], which is exact for
+    steady diffusion with variable D and keeps steep D transitions accurate."""
+    lo, hi = centres[:-1], centres[1:]
+    pts, wts = _gauss_points(lo, hi)
+    ind = layer_indicators(problem, pts.ravel()).reshape(len(problem.layers), *pts.shape)
+    d = np.einsum("lfq,ln->fqn", ind, factor)  # (faces, points, species)
+    resistance = np.einsum("fqn,fq->fn", 1.0 / d, wts)
+    return (hi - lo)[:, None] / resistance
+
+
 def _stoichiometry(reaction: ElectrodeReaction | None, names: list[str]) -> tuple[np.ndarray, np.ndarray]:
     anodic = np.zeros(len(names))
     cathodic = np.zeros(len(names))
@@ -117,9 +151,14 @@ class Model:
         kex = np.array([layer.exchange_rate for layer in layers])
         init = np.array([[layer.initial.get(nm, 0.0) for nm in names] for layer in layers])
 
-        cell_x = ind_c.T @ fixed
-        cell_kex = ind_c.T @ kex
-        cell_init = ind_c.T @ init  # (cells, n)
+        if problem.smoothing > 0:
+            # cell averages of the smooth profiles (Gauss-Legendre over each cell)
+            avg = cell_average_weights(problem, mesh.faces)  # (layers, cells)
+        else:
+            avg = ind_c
+        cell_x = avg.T @ fixed
+        cell_kex = avg.T @ kex
+        cell_init = avg.T @ init  # (cells, n)
         cell_d = (ind_c.T @ factor) * d_w  # (cells, n) D at centres
 
         # faces between cells: D evaluated at the face (smooth) or harmonic (sharp)
@@ -127,7 +166,7 @@ class Model:
         inner_faces = mesh.faces[1:-1]
         dist_inner = 0.5 * (h[1:] + h[:-1])
         if problem.smoothing > 0:
-            face_d = (layer_indicators(problem, inner_faces).T @ factor) * d_w
+            face_d = harmonic_face_diffusivity(problem, mesh.centres, factor) * d_w
         else:
             face_d = dist_inner[:, None] / (0.5 * h[:-1, None] / cell_d[:-1] + 0.5 * h[1:, None] / cell_d[1:])
         d_over_cells = face_d / dist_inner[:, None]
@@ -255,14 +294,14 @@ class Model:
         return self.volumes @ self.full(y)
 
     # ------------------------------------------------------------------ physics
-    def fluxes(self, y: np.ndarray, i: float, jac: bool = False) -> tuple[np.ndarray, dict[str, np.ndarray] | None]:
-        """Fluxes (faces, species) in +x, mol/(m^2 s), and optionally their derivatives
-        with respect to the state of the left (``da``) and right (``db``) compartment of
-        every solved face, shape (solved faces, species, m)."""
+    def fluxes(self, y: np.ndarray, i: float) -> np.ndarray:
+        """Fluxes (faces, species) in +x, mol/(m^2 s), with the face potentials solved
+        exactly (Newton) from the current condition; also sets ``last_u``."""
         c = self.full(y)
         nf = self.nc + 1
         flux = np.zeros((nf, self.n))
-        flux[0] = self.electrode_flux(self.left, i) if not self.left_solved else 0.0
+        if not self.left_solved:
+            flux[0] = self.electrode_flux(self.left, i)
         if not self.right_solved:
             flux[-1] = -self.electrode_flux(self.right, -i)
         ext = np.empty((self.nc + 2, self.n))
@@ -279,40 +318,12 @@ class Model:
         self._u_guess = u
         self.last_u = u
         peclet = drift - self.z * u[:, None]
-        if jac:
-            b, db = bernoulli_and_derivative(peclet)
-        else:
-            b = bernoulli(peclet)
-        bm = b + peclet
-        fl = d_over * (bm * c_a - b * c_b)
+        b = bernoulli(peclet)
+        fl = d_over * ((b + peclet) * c_a - b * c_b)
         # electroneutrality species from the current condition (exact charge balance)
         fl[:, self.en] = (target - fl[:, self.other] @ self.z_other) / self.z_en
         flux[s] = fl
-        if not jac:
-            return flux, None
-        z = self.z
-        dbm = db + 1.0
-        dn_du = -z * d_over * (dbm * c_a - db * c_b)  # (faces, n)
-        g_u = dn_du @ z
-        # derivatives wrt full concentrations at a and b: (faces, k, mfull)
-        diag_a = d_over * bm
-        diag_b = -d_over * b
-        du_da = -(z * diag_a) / g_u[:, None]
-        du_db = -(z * diag_b) / g_u[:, None]
-        dfa = dn_du[:, :, None] * du_da[:, None, :]
-        dfb = dn_du[:, :, None] * du_db[:, None, :]
-        idx = np.arange(self.n)
-        dfa[:, idx, idx] += diag_a
-        dfb[:, idx, idx] += diag_b
-        # chain rule through electroneutrality: d c_full / d y_other
-        proj = np.zeros((self.n, self.m))
-        proj[self.other, np.arange(self.m)] = 1.0
-        proj[self.en] = -self.z_other / self.z_en
-        da = dfa @ proj
-        dbb = dfb @ proj
-        da[:, self.en] = -np.einsum("k,fkm->fm", self.z_other, da[:, self.other]) / self.z_en
-        dbb[:, self.en] = -np.einsum("k,fkm->fm", self.z_other, dbb[:, self.other]) / self.z_en
-        return flux, {"da": da, "db": dbb}
+        return flux
 
     def sources(self, y: np.ndarray) -> np.ndarray:
         """Volumetric sources of the integrated species (compartments, m), mol/(m^3 s):
@@ -323,14 +334,6 @@ class Model:
             r[:, a] -= conv
             r[:, b] += conv
         return r
-
-    def rhs(self, y: np.ndarray, i: float, jac: bool = False) -> tuple[np.ndarray, np.ndarray, dict[str, np.ndarray] | None]:
-        """f(y) = M dy/dt (compartments, m) in mol/(m^2 s), the quadrature rates (flat)
-        and, with ``jac``, the flux derivatives."""
-        flux, der = self.fluxes(y, i, jac)
-        src = self.sources(y)
-        f = flux[:-1, self.other] - flux[1:, self.other] + self.volumes[:, None] * src
-        return f, self.quadrature_rates(flux, y), der
 
     def quadrature_rates(self, flux: np.ndarray, y: np.ndarray) -> np.ndarray:
         """Rates of the accumulated quantities, flattened: [in at left (n), out at right (n),
@@ -349,47 +352,156 @@ class Model:
         """Number of quadrature states."""
         return 3 * self.n + self.nc * self.n
 
-    def quadrature_jvp(self, der: dict[str, np.ndarray], v: np.ndarray) -> np.ndarray:
-        """Jacobian of the quadrature rates times a state direction v (compartments, m)."""
+    # ------------------------------------------------------------------ DAE form
+    # The integrator works on Z (nc + 1, m + 1): Z[f, 0] is the scaled potential step u of
+    # face f (an algebraic unknown), Z[j, 1:] the integrated concentrations of compartment
+    # j; Z[nc, 1:] are inert placeholders (kept at 0) that make the Jacobian exactly
+    # block tridiagonal with blocks of size m + 1.
+    def pack(self, y: np.ndarray, u_faces: np.ndarray) -> np.ndarray:
+        """State Z from concentrations (nc, m) and face potentials (nc + 1,)."""
+        z_state = np.zeros((self.nc + 1, self.m + 1))
+        z_state[:, 0] = u_faces
+        z_state[:-1, 1:] = y
+        return z_state
+
+    def consistent_u(self, y: np.ndarray, i: float) -> np.ndarray:
+        """Face potentials (nc + 1,) that satisfy the current condition exactly."""
+        self.fluxes(y, i)
+        u = np.zeros(self.nc + 1)
+        u[self.solved] = self.last_u
+        return u
+
+    def mass_vector(self) -> np.ndarray:
+        """Diagonal of M for the flattened Z (m of compartment volume per area)."""
+        mass = np.zeros((self.nc + 1, self.m + 1))
+        mass[:-1, 1:] = self.volumes[:, None]
+        return mass.ravel()
+
+    def error_mask(self) -> np.ndarray:
+        """True for the components of Z under error control (the concentrations)."""
+        mask = np.zeros((self.nc + 1, self.m + 1), dtype=bool)
+        mask[:-1, 1:] = True
+        return mask.ravel()
+
+    def dae_rhs(self, z_state: np.ndarray, i: float, jac: bool) -> tuple[np.ndarray, np.ndarray, dict[str, np.ndarray] | None]:
+        """Residual of M dZ/dt = F(Z): species balances and face current conditions,
+        plus quadrature rates and (with ``jac``) the derivative data."""
+        nc, n = self.nc, self.n
+        o = self.other
+        y = z_state[:-1, 1:]
+        u_all = z_state[:, 0]
+        c = self.full(y)
+        ext = np.empty((nc + 2, n))
+        ext[1:-1] = c
+        ext[0] = self.left.c
+        ext[-1] = self.right.c
+        s = self.solved
+        c_a = ext[s]
+        c_b = ext[s + 1]
+        d_over = self.d_over[s]
+        v = self.eo * i
+        peclet = self.drift[s] * v - self.z * u_all[s][:, None]
+        if jac:
+            b, db = bernoulli_and_derivative(peclet)
+        else:
+            b = bernoulli(peclet)
+        bm = b + peclet
+        fl = d_over * (bm * c_a - b * c_b)  # SG flux of every species
+        target = i / FARADAY
+        flux = np.empty((nc + 1, n))
+        if not self.left_solved:
+            flux[0] = self.electrode_flux(self.left, i)
+        if not self.right_solved:
+            flux[-1] = -self.electrode_flux(self.right, -i)
+        flux[s] = fl
+        out = np.zeros((nc + 1, self.m + 1))
+        out[:, 0] = -u_all
+        out[s, 0] = fl @ self.z - target
+        src = self.sources(y)
+        out[:-1, 1:] = flux[:-1, o] - flux[1:, o] + self.volumes[:, None] * src
+        out[-1, 1:] = -z_state[-1, 1:]
+        # electroneutrality species from the current condition: exact charge balance
+        flux[s, self.en] = (target - fl[:, o] @ self.z_other) / self.z_en
+        q = self.quadrature_rates(flux, y)
+        if not jac:
+            return out, q, None
+        z = self.z
+        dn_du = -z * d_over * ((db + 1.0) * c_a - db * c_b)  # (s, n)
+        da = d_over * bm  # dN_k/dc_a,k
+        dbb = -d_over * b  # dN_k/dc_b,k
+        en = self.en
+        ga = self.z_other * (da[:, o] - da[:, [en]])
+        gb = self.z_other * (dbb[:, o] - dbb[:, [en]])
+        gu = dn_du @ z
+        return out, q, {"da": da[:, o], "db": dbb[:, o], "du": dn_du[:, o], "ga": ga, "gb": gb, "gu": gu}
+
+    def dae_blocks(self, d: dict[str, np.ndarray]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Block-tridiagonal Jacobian of the DAE residual, blocks (nc + 1, m + 1, m + 1)."""
+        nc, m = self.nc, self.m
+        nb = nc + 1
+        lower = np.zeros((nb, m + 1, m + 1))
+        diag = np.zeros((nb, m + 1, m + 1))
+        upper = np.zeros((nb, m + 1, m + 1))
+        # per-face arrays over all faces (zero where the face is not solved)
+        fa = np.zeros((nb, m))
+        fb = np.zeros((nb, m))
+        fu = np.zeros((nb, m))
+        s = self.solved
+        fa[s], fb[s], fu[s] = d["da"], d["db"], d["du"]
+        ko = np.arange(m)
+        rows = 1 + ko
+        # species rows of compartment j: inflow face j, outflow face j + 1
+        j = np.arange(nc)
+        lower[1:nc, rows, rows] = fa[1:nc]  # d N_j / d c_{j-1}
+        diag[j[:, None], rows, 0] = fu[:nc]  # d N_j / d u_j
+        diag[j[:, None], rows, rows] += fb[:nc] - fa[1 : nc + 1]
+        upper[j[:, None], rows, 0] = -fu[1 : nc + 1]  # - d N_{j+1} / d u_{j+1}
+        upper[: nc - 1, rows, rows] = -fb[1:nc]  # - d N_{j+1} / d c_{j+1}
+        vk = self.volumes * self.kex
+        diag[j[:, None], rows, rows] -= vk[:, None]
+        for a, b, rate in self.reactions:
+            diag[j, 1 + a, 1 + a] -= self.volumes * rate
+            diag[j, 1 + b, 1 + a] += self.volumes * rate
+        # current-condition rows of face f: depend on c_{f-1}, u_f, c_f
+        diag[:, 0, 0] = -1.0
+        diag[s, 0, 0] = d["gu"]
+        inner = s[(s >= 1)]
+        sel = s >= 1
+        lower[inner[:, None], 0, rows] = d["ga"][sel]
+        right = s <= nc - 1
+        diag[s[right][:, None], 0, rows] = d["gb"][right]
+        diag[nc, rows, rows] = -1.0
+        return lower, diag, upper
+
+    def dae_quadrature_jvp(self, d: dict[str, np.ndarray], v_state: np.ndarray) -> np.ndarray:
+        """Jacobian of the quadrature rates times a direction in Z."""
         n = self.n
-        d_in = np.zeros(n)
-        d_out = np.zeros(n)
-        if self.left_solved:
-            d_in = der["db"][0] @ v[0]
-        if self.right_solved:
-            d_out = der["da"][-1] @ v[-1]
+        o = self.other
+        vu = v_state[:, 0]
+        vy = v_state[:-1, 1:]
+
+        def face_jvp(pos: int, face: int, a_comp: int | None, b_comp: int | None) -> np.ndarray:
+            out = np.zeros(n)
+            val = d["du"][pos] * vu[face]
+            if a_comp is not None:
+                val = val + d["da"][pos] * vy[a_comp]
+            if b_comp is not None:
+                val = val + d["db"][pos] * vy[b_comp]
+            out[o] = val
+            out[self.en] = -(val @ self.z_other) / self.z_en
+            return out
+
+        d_in = face_jvp(0, 0, None, 0) if self.left_solved else np.zeros(n)
+        d_out = face_jvp(-1, self.nc, self.nc - 1, None) if self.right_solved else np.zeros(n)
         ex = np.empty((self.nc, n))
-        ex[:, self.other] = (self.volumes * self.kex)[:, None] * v
-        ex[:, self.en] = -(ex[:, self.other] @ self.z_other) / self.z_en
+        ex[:, o] = (self.volumes * self.kex)[:, None] * vy
+        ex[:, self.en] = -(ex[:, o] @ self.z_other) / self.z_en
         rx = np.zeros(n)
         for a, b, rate in self.reactions:
-            conv = float(self.volumes @ (rate * v[:, a]))
-            rx[self.other[a]] -= conv
-            rx[self.other[b]] += conv
+            conv = float(self.volumes @ (rate * vy[:, a]))
+            rx[o[a]] -= conv
+            rx[o[b]] += conv
         return np.concatenate([d_in, d_out, ex.ravel(), rx])
-
-    def jacobian_blocks(self, der: dict[str, np.ndarray]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Block-tridiagonal Jacobian of f: (lower, diag, upper), each (nc, m, m); lower[j]
-        couples compartment j to j-1, upper[j] to j+1."""
-        m = self.m
-        nc = self.nc
-        o = self.other
-        # full-face arrays (nc+1 faces) of derivative blocks restricted to integrated rows
-        fa = np.zeros((nc + 1, m, m))
-        fb = np.zeros((nc + 1, m, m))
-        fa[self.solved] = der["da"][:, o, :]
-        fb[self.solved] = der["db"][:, o, :]
-        lower = fa[:-1].copy()  # face j, derivative wrt compartment j-1
-        upper = -fb[1:]  # face j+1, wrt compartment j+1
-        diag = fb[:-1] - fa[1:]
-        idx = np.arange(m)
-        diag[:, idx, idx] -= (self.volumes * self.kex)[:, None]
-        for a, b, rate in self.reactions:
-            diag[:, a, a] -= self.volumes * rate
-            diag[:, b, a] += self.volumes * rate
-        lower[0] = 0.0
-        upper[-1] = 0.0
-        return lower, diag, upper
 
     # ------------------------------------------------------------------ outputs
     def boundary_state(self, y: np.ndarray, i: float, side: int) -> tuple[np.ndarray, float]:
@@ -399,7 +511,7 @@ class Model:
         outer = self.left if side == 0 else self.right
         c = self.full(y)
         if outer.kind == "fixed":
-            flux, _ = self.fluxes(y, i)
+            self.fluxes(y, i)
             u = self.last_u[0] if side == 0 else self.last_u[-1]
             # u = f_t (phi_b - phi_a); left: a = boundary, b = cell
             dphi = -u / self.f_t if side == 0 else u / self.f_t

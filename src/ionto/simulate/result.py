@@ -65,7 +65,7 @@ class Evaluator:
 
     def flux_faces(self) -> np.ndarray:
         if self._flux is None:
-            self._flux, _ = self.model.fluxes(self.snap.y, self.i)
+            self._flux = self.model.fluxes(self.snap.y, self.i)
         return self._flux
 
     def potential(self) -> tuple[np.ndarray, float, float]:

@@ -60,16 +60,17 @@ class Stats:
 class BlockTridiagonalSystem:
     """What the integrator needs from a model (see ``ionto.simulate.model.Model``)."""
 
-    mass: np.ndarray  # (nc,) diagonal of M per compartment
-    nc: int
-    m: int
+    mass: np.ndarray  # diagonal of M for the flattened state (zeros: algebraic rows)
+    mask: np.ndarray  # components under error control
+    nb: int  # number of blocks
+    bs: int  # block size
 
     def evaluate(self, t: float, y: np.ndarray, jac: bool) -> tuple[np.ndarray, np.ndarray, object]:
-        """f (nc, m), g (quadrature,), and Jacobian data if ``jac``."""
+        """F (nb, bs), g (quadrature,), and Jacobian data if ``jac``."""
         raise NotImplementedError
 
     def blocks(self, data: object) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Jacobian blocks (lower, diag, upper), each (nc, m, m)."""
+        """Jacobian blocks (lower, diag, upper), each (nb, bs, bs)."""
         raise NotImplementedError
 
     def quadrature_jvp(self, data: object, v: np.ndarray) -> np.ndarray:
@@ -126,8 +127,9 @@ def integrate_segment(
     """Integrate from t0 to t1 over a smooth stretch of the control, calling ``on_stop``
     at every time in ``stops`` (ascending, within (t0, t1]). Returns y, q at t1 and the
     step size to try next."""
-    asm = _BandAssembler(system.nc, system.m)
-    mass = np.repeat(system.mass, system.m)
+    asm = _BandAssembler(system.nb, system.bs)
+    mass = system.mass
+    mask = system.mask
     t = t0
     h = min(h0, t1 - t0)
     pending = [s for s in stops if t0 < s <= t1]
@@ -143,7 +145,7 @@ def integrate_segment(
         if last:
             h = target - t
         try:
-            y_new, q_new, err = _rodas_step(system, asm, mass, t, yf, q, h, shape, rtol, atol, time_dependent, stats)
+            y_new, q_new, err = _rodas_step(system, asm, mass, mask, t, yf, q, h, shape, rtol, atol, time_dependent, stats)
         except (FloatingPointError, np.linalg.LinAlgError, ZeroDivisionError):
             err = np.inf
             y_new = q_new = None
@@ -177,6 +179,7 @@ def _rodas_step(
     system: BlockTridiagonalSystem,
     asm: _BandAssembler,
     mass: np.ndarray,
+    mask: np.ndarray,
     t: float,
     y: np.ndarray,
     q: np.ndarray,
@@ -237,6 +240,6 @@ def _rodas_step(
         q_new += a * uq
     y_new += us[5]
     q_new += uqs[5]
-    scale = atol + rtol * np.maximum(np.abs(y), np.abs(y_new))
-    err = float(np.sqrt(np.mean((us[5] / scale) ** 2)))
+    scale = atol + rtol * np.maximum(np.abs(y[mask]), np.abs(y_new[mask]))
+    err = float(np.sqrt(np.mean((us[5][mask] / scale) ** 2)))
     return y_new, q_new, err

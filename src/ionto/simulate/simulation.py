@@ -23,9 +23,10 @@ class _SegmentSystem:
 
     def __init__(self, model: Model, segment: Segment, t_start: float) -> None:
         self.model = model
-        self.mass = model.volumes
-        self.nc = model.nc
-        self.m = model.m
+        self.mass = model.mass_vector()
+        self.mask = model.error_mask()
+        self.nb = model.nc + 1
+        self.bs = model.m + 1
         self.t_start = t_start
         self.segment = segment
         self.slope = (segment.end - segment.start) / segment.duration
@@ -35,16 +36,15 @@ class _SegmentSystem:
         return self.segment.start + self.slope * (t - self.t_start)
 
     def evaluate(self, t: float, y: np.ndarray, jac: bool) -> tuple[np.ndarray, np.ndarray, object]:
-        f, g, der = self.model.rhs(y, self.current(t), jac)
-        return f, g, der
+        return self.model.dae_rhs(y, self.current(t), jac)
 
     def blocks(self, data: object) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         assert isinstance(data, dict)
-        return self.model.jacobian_blocks(data)
+        return self.model.dae_blocks(data)
 
     def quadrature_jvp(self, data: object, v: np.ndarray) -> np.ndarray:
         assert isinstance(data, dict)
-        return self.model.quadrature_jvp(data, v)
+        return self.model.dae_quadrature_jvp(data, v)
 
 
 def segment_starts(problem: Problem) -> np.ndarray:
@@ -86,14 +86,15 @@ def simulate(
         t0, t1 = float(starts[k]), float(starts[k + 1])
         system = _SegmentSystem(model, seg, t0)
 
-        def on_stop(t: float, ys: np.ndarray, qs: np.ndarray) -> None:
-            snapshots[t] = Snapshot(t, ys.copy(), qs.copy())
+        def on_stop(t: float, zs: np.ndarray, qs: np.ndarray) -> None:
+            snapshots[t] = Snapshot(t, zs[:-1, 1:].copy(), qs.copy())
 
-        y, q, h = integrate_segment(
+        z_state = model.pack(y, model.consistent_u(y, seg.start))
+        z_state, q, h = integrate_segment(
             system,
             t0,
             t1,
-            y,
+            z_state,
             q,
             stops,
             on_stop,
@@ -105,6 +106,7 @@ def simulate(
             max_steps=problem.solver.max_steps,
             progress=report,
         )
+        y = z_state[:-1, 1:].copy()
         stats.segments += 1
     wall = _time.perf_counter() - wall0
     return Result.build(problem, model, snapshots, stats, wall)
