@@ -31,7 +31,9 @@ def _load() -> ModuleType:
         for path in sorted(folder.glob("_flapack*.so")) + sorted(folder.glob("_flapack*.pyd")):
             try:
                 loader = importlib.machinery.ExtensionFileLoader("_flapack", str(path))
-                ext_spec = importlib.util.spec_from_file_location("_flapack", str(path), loader=loader)
+                ext_spec = importlib.util.spec_from_file_location(
+                    "_flapack", str(path), loader=loader
+                )
                 if ext_spec is None:
                     continue
                 module = importlib.util.module_from_spec(ext_spec)
@@ -40,7 +42,9 @@ def _load() -> ModuleType:
             except ImportError:
                 module = None
     if module is None or not hasattr(module, "dgbtrf"):
-        from scipy.linalg import lapack as module  # noqa: N813
+        from scipy.linalg import lapack
+
+        module = lapack
     _FLAPACK = module
     return module
 

@@ -20,34 +20,33 @@ from __future__ import annotations
 import numpy as np
 
 _SMALL = 1e-4
-_LARGE = 600.0
 
 
 def bernoulli(x: np.ndarray) -> np.ndarray:
-    """B(x) = x / (exp(x) - 1), stable for all x (B(0) = 1)."""
-    small = np.abs(x) < _SMALL
-    xs = np.where(small, 1.0, np.clip(x, -_LARGE, _LARGE))
-    big = xs / np.expm1(xs)
-    big = np.where(x > _LARGE, x * np.exp(-np.minimum(x, 745.0)), big)
-    big = np.where(x < -_LARGE, -x, big)
-    series = 1.0 - 0.5 * x + x * x / 12.0
-    return np.where(small, series, big)
+    """B(x) = x / (exp(x) - 1) for any x (B(0) = 1; x/expm1(x) is accurate elsewhere,
+    tends to 0 for large x and to -x for very negative x)."""
+    with np.errstate(invalid="ignore", over="ignore", divide="ignore"):
+        b = x / np.expm1(x)
+    zero = x == 0.0
+    if zero.any():
+        b[zero] = 1.0
+    return b
 
 
 def bernoulli_and_derivative(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """B(x) and B'(x) = (exp(x) - 1 - x exp(x)) / (exp(x) - 1)^2 = B(x)/x - B(x) - B(x)^2/x
-    ... evaluated stably: B' = (B - B^2 - x B)/x for |x| not small, series otherwise."""
-    small = np.abs(x) < _SMALL
+    """B(x) and B'(x) = (B (1 - B) - x B) / x, with its series -1/2 + x/6 - x^3/180
+    near 0 where the closed form cancels."""
     b = bernoulli(x)
-    xs = np.where(small, 1.0, x)
-    db_big = (b * (1.0 - b) - xs * b) / xs
-    db_series = -0.5 + x / 6.0 - x**3 / 180.0
-    return b, np.where(small, db_series, db_big)
+    small = np.abs(x) < _SMALL
+    with np.errstate(invalid="ignore", divide="ignore"):
+        db = (b * (1.0 - b) - x * b) / x
+    if small.any():
+        xs = x[small]
+        db[small] = -0.5 + xs / 6.0 - xs**3 / 180.0
+    return b, db
 
 
-def sg_flux(
-    c_a: np.ndarray, c_b: np.ndarray, d_over: np.ndarray, peclet: np.ndarray
-) -> np.ndarray:
+def sg_flux(c_a: np.ndarray, c_b: np.ndarray, d_over: np.ndarray, peclet: np.ndarray) -> np.ndarray:
     """Scharfetter-Gummel flux; ``d_over`` = D/d (m/s), all arrays broadcast together."""
     b = bernoulli(peclet)
     return d_over * ((b + peclet) * c_a - b * c_b)

@@ -48,8 +48,10 @@ def layer_indicators(problem: Problem, x: np.ndarray) -> np.ndarray:
         if w > 0:
             left = 1.0 if idx == 0 else 0.5 * (1.0 + np.tanh((x - a) / w))
             right = 1.0 if idx == n - 1 else 0.5 * (1.0 - np.tanh((x - b) / w))
-            ind[idx] = left * right if (idx == 0 or idx == n - 1) else (
-                0.5 * (np.tanh((x - a) / w) - np.tanh((x - b) / w))
+            ind[idx] = (
+                left * right
+                if (idx == 0 or idx == n - 1)
+                else (0.5 * (np.tanh((x - a) / w) - np.tanh((x - b) / w)))
             )
         else:
             lo = -np.inf if idx == 0 else a
@@ -80,7 +82,9 @@ def cell_average_weights(problem: Problem, faces: np.ndarray) -> np.ndarray:
     return total / (faces[1:] - faces[:-1])
 
 
-def harmonic_face_diffusivity(problem: Problem, centres: np.ndarray, factor: np.ndarray) -> np.ndarray:
+def harmonic_face_diffusivity(
+    problem: Problem, centres: np.ndarray, factor: np.ndarray
+) -> np.ndarray:
     """Diffusivity factor (inner faces, species) for the flux between neighbouring cell
     centres: the harmonic mean of the smooth profile over [x_a, x_b], which is exact for
     steady diffusion with variable D and keeps steep D transitions accurate."""
@@ -92,7 +96,9 @@ def harmonic_face_diffusivity(problem: Problem, centres: np.ndarray, factor: np.
     return (hi - lo)[:, None] / resistance
 
 
-def _stoichiometry(reaction: ElectrodeReaction | None, names: list[str]) -> tuple[np.ndarray, np.ndarray]:
+def _stoichiometry(
+    reaction: ElectrodeReaction | None, names: list[str]
+) -> tuple[np.ndarray, np.ndarray]:
     anodic = np.zeros(len(names))
     cathodic = np.zeros(len(names))
     if reaction is not None:
@@ -143,7 +149,10 @@ class Model:
 
         layers = problem.layers
         factor = np.array(
-            [[layer.diffusivity_factors.get(nm, layer.diffusivity_factor) for nm in names] for layer in layers]
+            [
+                [layer.diffusivity_factors.get(nm, layer.diffusivity_factor) for nm in names]
+                for layer in layers
+            ]
         )  # (layers, n)
         x_c = mesh.centres
         ind_c = layer_indicators(problem, x_c)  # (layers, cells)
@@ -151,11 +160,8 @@ class Model:
         kex = np.array([layer.exchange_rate for layer in layers])
         init = np.array([[layer.initial.get(nm, 0.0) for nm in names] for layer in layers])
 
-        if problem.smoothing > 0:
-            # cell averages of the smooth profiles (Gauss-Legendre over each cell)
-            avg = cell_average_weights(problem, mesh.faces)  # (layers, cells)
-        else:
-            avg = ind_c
+        # cell averages of the smooth profiles (Gauss-Legendre over each cell)
+        avg = cell_average_weights(problem, mesh.faces) if problem.smoothing > 0 else ind_c
         cell_x = avg.T @ fixed
         cell_kex = avg.T @ kex
         cell_init = avg.T @ init  # (cells, n)
@@ -163,12 +169,14 @@ class Model:
 
         # faces between cells: D evaluated at the face (smooth) or harmonic (sharp)
         h = mesh.widths
-        inner_faces = mesh.faces[1:-1]
+        mesh.faces[1:-1]
         dist_inner = 0.5 * (h[1:] + h[:-1])
         if problem.smoothing > 0:
             face_d = harmonic_face_diffusivity(problem, mesh.centres, factor) * d_w
         else:
-            face_d = dist_inner[:, None] / (0.5 * h[:-1, None] / cell_d[:-1] + 0.5 * h[1:, None] / cell_d[1:])
+            face_d = dist_inner[:, None] / (
+                0.5 * h[:-1, None] / cell_d[:-1] + 0.5 * h[1:, None] / cell_d[1:]
+            )
         d_over_cells = face_d / dist_inner[:, None]
         drift_cells = dist_inner[:, None] / face_d
 
@@ -249,6 +257,11 @@ class Model:
             self.d_over[-1], self.drift[-1] = self.right.d_over, self.right.drift
             solved.append(nf - 1)
         self.solved = np.array(solved, dtype=int)
+        # the solved faces are always a contiguous run: use slices on hot paths
+        self._s0, self._s1 = int(self.solved[0]), int(self.solved[-1]) + 1
+        self._ext = np.empty((self.nc + 2, n))
+        self._ext[0] = self.left.c
+        self._ext[-1] = self.right.c
         self.left_solved = self.left.kind == "fixed"
         self.right_solved = self.right.kind == "fixed"
         self._u_guess = np.zeros(self.solved.size)
@@ -256,7 +269,9 @@ class Model:
         self.initial_total = self.amounts(self.y0)
 
     # ------------------------------------------------------------------ set-up helpers
-    def _outer(self, boundary: object, side: int, d_end: np.ndarray, half: float, x_end: float) -> _Outer:
+    def _outer(
+        self, boundary: object, side: int, d_end: np.ndarray, half: float, x_end: float
+    ) -> _Outer:
         n = self.n
         zeros = np.zeros(n)
         if isinstance(boundary, FixedBoundary):
@@ -264,9 +279,7 @@ class Model:
             c[self.en] = 0.0
             c[self.en] = -(x_end + float(self.z @ c)) / self.z_en
             return _Outer("fixed", zeros, zeros, c, d_end / half, half / d_end, x_end)
-        if isinstance(boundary, ElectrodeBoundary):
-            an, ca = _stoichiometry(boundary.reaction, self.names)
-        elif isinstance(boundary, ReservoirBoundary):
+        if isinstance(boundary, (ElectrodeBoundary, ReservoirBoundary)):
             an, ca = _stoichiometry(boundary.reaction, self.names)
         elif isinstance(boundary, NoFluxBoundary):
             an, ca = zeros, zeros
@@ -383,24 +396,25 @@ class Model:
         mask[:-1, 1:] = True
         return mask.ravel()
 
-    def dae_rhs(self, z_state: np.ndarray, i: float, jac: bool) -> tuple[np.ndarray, np.ndarray, dict[str, np.ndarray] | None]:
+    def dae_rhs(
+        self, z_state: np.ndarray, i: float, jac: bool
+    ) -> tuple[np.ndarray, np.ndarray, dict[str, np.ndarray] | None]:
         """Residual of M dZ/dt = F(Z): species balances and face current conditions,
         plus quadrature rates and (with ``jac``) the derivative data."""
         nc, n = self.nc, self.n
         o = self.other
         y = z_state[:-1, 1:]
         u_all = z_state[:, 0]
-        c = self.full(y)
-        ext = np.empty((nc + 2, n))
-        ext[1:-1] = c
-        ext[0] = self.left.c
-        ext[-1] = self.right.c
-        s = self.solved
-        c_a = ext[s]
-        c_b = ext[s + 1]
+        ext = self._ext
+        ext[1:-1, o] = y
+        ext[1:-1, self.en] = -(self.fixed_charge + y @ self.z_other) / self.z_en
+        s0, s1 = self._s0, self._s1
+        s = slice(s0, s1)
+        c_a = ext[s0:s1]
+        c_b = ext[s0 + 1 : s1 + 1]
         d_over = self.d_over[s]
         v = self.eo * i
-        peclet = self.drift[s] * v - self.z * u_all[s][:, None]
+        peclet = self.drift[s] * v - self.z * u_all[s, None]
         if jac:
             b, db = bernoulli_and_derivative(peclet)
         else:
@@ -414,7 +428,7 @@ class Model:
         if not self.right_solved:
             flux[-1] = -self.electrode_flux(self.right, -i)
         flux[s] = fl
-        out = np.zeros((nc + 1, self.m + 1))
+        out = np.empty((nc + 1, self.m + 1))
         out[:, 0] = -u_all
         out[s, 0] = fl @ self.z - target
         src = self.sources(y)
@@ -433,7 +447,11 @@ class Model:
         ga = self.z_other * (da[:, o] - da[:, [en]])
         gb = self.z_other * (dbb[:, o] - dbb[:, [en]])
         gu = dn_du @ z
-        return out, q, {"da": da[:, o], "db": dbb[:, o], "du": dn_du[:, o], "ga": ga, "gb": gb, "gu": gu}
+        return (
+            out,
+            q,
+            {"da": da[:, o], "db": dbb[:, o], "du": dn_du[:, o], "ga": ga, "gb": gb, "gu": gu},
+        )
 
     def dae_blocks(self, d: dict[str, np.ndarray]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Block-tridiagonal Jacobian of the DAE residual, blocks (nc + 1, m + 1, m + 1)."""
@@ -464,6 +482,7 @@ class Model:
             diag[j, 1 + b, 1 + a] += self.volumes * rate
         # current-condition rows of face f: depend on c_{f-1}, u_f, c_f
         diag[:, 0, 0] = -1.0
+        s = self.solved
         diag[s, 0, 0] = d["gu"]
         inner = s[(s >= 1)]
         sel = s >= 1
@@ -521,10 +540,7 @@ class Model:
             return (c[0] if side == 0 else c[-1]).copy(), 0.0
         cell = c[0] if side == 0 else c[-1]
         v = self.eo * i
-        if side == 0:
-            s = self.electrode_flux(outer, i)
-        else:
-            s = -self.electrode_flux(outer, -i)
+        s = self.electrode_flux(outer, i) if side == 0 else -self.electrode_flux(outer, -i)
         d_over = outer.d_over
         w = outer.drift * v
 

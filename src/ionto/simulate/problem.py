@@ -150,12 +150,14 @@ class MeshSpec:
 @dataclass(frozen=True)
 class SolverSpec:
     """Time integration: relative tolerance, absolute tolerance for concentrations
-    (mol/m^3) and the first step (s)."""
+    (mol/m^3), the first step after each control discontinuity (s), and an optional
+    largest step (s; None = unlimited)."""
 
     rtol: float = 1e-6
     atol: float = 1e-6
     first_step: float = 1e-4
     max_steps: int = 200_000
+    max_step: float | None = None
 
 
 ReportQuantity = Literal[

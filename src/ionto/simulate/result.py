@@ -90,7 +90,10 @@ class Evaluator:
         reaches beyond the stack on their side)."""
         mesh = self.model.mesh
         lo, hi = region
-        frac_cells = np.clip(np.minimum(hi, mesh.faces[1:]) - np.maximum(lo, mesh.faces[:-1]), 0.0, None) / mesh.widths
+        frac_cells = (
+            np.clip(np.minimum(hi, mesh.faces[1:]) - np.maximum(lo, mesh.faces[:-1]), 0.0, None)
+            / mesh.widths
+        )
         frac = np.zeros(self.model.nc)
         frac[self.cell_slice] = frac_cells
         if self.model.left_reservoir and lo < 0.0:
@@ -196,10 +199,20 @@ class Result:
     balance: dict[str, float]
     stats: Stats
     wall_time: float
-    layer_amounts: np.ndarray = field(default_factory=lambda: np.zeros(0))  # (times, layers, species)
+    layer_amounts: np.ndarray = field(
+        default_factory=lambda: np.zeros(0)
+    )  # (times, layers, species)
+    totals: dict[str, np.ndarray] = field(default_factory=dict)  # per species at the end, mol/m^2
 
     @classmethod
-    def build(cls, problem: Problem, model: Model, snapshots: dict[float, Snapshot], stats: Stats, wall: float) -> Result:
+    def build(
+        cls,
+        problem: Problem,
+        model: Model,
+        snapshots: dict[float, Snapshot],
+        stats: Stats,
+        wall: float,
+    ) -> Result:
         times = sorted(float(t) for t in problem.output_times)
         t_end = problem.duration
         nt = len(times)
@@ -220,9 +233,21 @@ class Result:
             cur[j] = ev.i
             for li, region in enumerate(bounds):
                 lay[j, li] = [ev.amount(k, region) for k in range(model.n)]
-        reports = {spec.name: evaluate_report(model, snapshots[spec.time], spec) for spec in problem.reports}
+        reports = {
+            spec.name: evaluate_report(model, snapshots[spec.time], spec)
+            for spec in problem.reports
+        }
         final = snapshots[max(snapshots)]
         balance = conservation_errors(model, final)
+        n = model.n
+        totals = {
+            "in_left": final.q[:n].copy(),
+            "out_right": final.q[n : 2 * n].copy(),
+            "cleared": final.q[2 * n : 2 * n + model.nc * n].reshape(model.nc, n).sum(axis=0),
+            "reacted": final.q[2 * n + model.nc * n :].copy(),
+            "initial": model.initial_total.copy(),
+            "final": model.amounts(final.y),
+        }
         return cls(
             problem=problem,
             species_names=list(model.names),
@@ -237,6 +262,7 @@ class Result:
             stats=stats,
             wall_time=wall,
             layer_amounts=lay,
+            totals=totals,
         )
 
     def summary(self) -> dict[str, float]:
@@ -247,7 +273,10 @@ class Result:
             last = self.layer_amounts[-1]
             first = self.layer_amounts[0]
             for k, sp in enumerate(self.species_names):
-                if first[0, k] > 0 and self.problem.species[k].name != self.problem.electroneutral_species:
+                if (
+                    first[0, k] > 0
+                    and self.problem.species[k].name != self.problem.electroneutral_species
+                ):
                     beyond = float(last[1:, k].sum())
                     out[f"{sp} in {'+'.join(names[1:]) or names[0]} at end [mol/m^2]"] = beyond
             out["peak |voltage| [V]"] = float(np.max(np.abs(self.voltage)))
@@ -296,12 +325,23 @@ class Result:
         if suffix == ".json":
             path.write_text(json.dumps(self.to_dict(), indent=1))
         elif suffix == ".csv":
-            header = ["time_s", "x_m", *[f"{s}_mol_per_m3" for s in self.species_names], "potential_V"]
+            header = [
+                "time_s",
+                "x_m",
+                *[f"{s}_mol_per_m3" for s in self.species_names],
+                "potential_V",
+            ]
             rows = []
             for j, t in enumerate(self.times):
                 for c in range(self.x.size):
                     rows.append([t, self.x[c], *self.concentrations[j, :, c], self.potential[j, c]])
-            np.savetxt(path, np.array(rows).reshape(-1, len(header)), delimiter=",", header=",".join(header), comments="")
+            np.savetxt(
+                path,
+                np.array(rows).reshape(-1, len(header)),
+                delimiter=",",
+                header=",".join(header),
+                comments="",
+            )
         elif suffix == ".nc":
             self._save_netcdf(path)
         else:
@@ -345,9 +385,14 @@ def conservation_errors(model: Model, snap: Snapshot) -> dict[str, float]:
     now = model.amounts(snap.y)
     change = now - model.initial_total
     expected = q_in - q_out - ex + rx
-    scale = np.maximum.reduce([np.abs(model.initial_total), np.abs(now), np.abs(q_in), np.abs(q_out), np.abs(ex)])
+    scale = np.maximum.reduce(
+        [np.abs(model.initial_total), np.abs(now), np.abs(q_in), np.abs(q_out), np.abs(ex)]
+    )
     scale = np.where(scale > 0, scale, 1.0)
-    errors = {f"{name}": float(abs(change[k] - expected[k]) / scale[k]) for k, name in enumerate(model.names)}
+    errors = {
+        f"{name}": float(abs(change[k] - expected[k]) / scale[k])
+        for k, name in enumerate(model.names)
+    }
     charge_now = float(model.z @ now)
     charge_0 = float(model.z @ model.initial_total)
     charge_flow = float(model.z @ expected)

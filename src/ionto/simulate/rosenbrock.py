@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Protocol
 
 import numpy as np
 
@@ -35,7 +36,13 @@ C = (
     (-2.430093356833875, -0.2063599157091915),
     (-0.1073529058151375, -9.594562251023355, -20.47028614809616),
     (7.496443313967647, -10.24680431464352, -33.99990352819905, 11.70890893206160),
-    (8.083246795921522, -7.981132988064893, -31.52159432874371, 16.31930543123136, -6.058818238834054),
+    (
+        8.083246795921522,
+        -7.981132988064893,
+        -31.52159432874371,
+        16.31930543123136,
+        -6.058818238834054,
+    ),
 )
 STAGE_TIME = (0.0, 0.386, 0.21, 0.63, 1.0, 1.0)
 D = (0.25, -0.1043, 0.1035, -0.0362, 0.0, 0.0)
@@ -57,8 +64,8 @@ class Stats:
     history: list[float] = field(default_factory=list)
 
 
-class BlockTridiagonalSystem:
-    """What the integrator needs from a model (see ``ionto.simulate.model.Model``)."""
+class BlockTridiagonalSystem(Protocol):
+    """What the integrator needs from a model (see ``ionto.simulate.simulation``)."""
 
     mass: np.ndarray  # diagonal of M for the flattened state (zeros: algebraic rows)
     mask: np.ndarray  # components under error control
@@ -67,15 +74,15 @@ class BlockTridiagonalSystem:
 
     def evaluate(self, t: float, y: np.ndarray, jac: bool) -> tuple[np.ndarray, np.ndarray, object]:
         """F (nb, bs), g (quadrature,), and Jacobian data if ``jac``."""
-        raise NotImplementedError
+        ...
 
     def blocks(self, data: object) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Jacobian blocks (lower, diag, upper), each (nb, bs, bs)."""
-        raise NotImplementedError
+        ...
 
     def quadrature_jvp(self, data: object, v: np.ndarray) -> np.ndarray:
         """dg/dy times v."""
-        raise NotImplementedError
+        ...
 
 
 class _BandAssembler:
@@ -97,9 +104,17 @@ class _BandAssembler:
             valid = (j + delta >= 0) & (j + delta < nc)
             valid = np.broadcast_to(valid, (nc, m, m))
             row = self.kl + self.ku + i - col
-            self.index.append((np.broadcast_to(row, (nc, m, m))[valid], np.broadcast_to(col, (nc, m, m))[valid], valid))
+            self.index.append(
+                (
+                    np.broadcast_to(row, (nc, m, m))[valid],
+                    np.broadcast_to(col, (nc, m, m))[valid],
+                    valid,
+                )
+            )
 
-    def assemble(self, lower: np.ndarray, diag: np.ndarray, upper: np.ndarray, shift: np.ndarray) -> np.ndarray:
+    def assemble(
+        self, lower: np.ndarray, diag: np.ndarray, upper: np.ndarray, shift: np.ndarray
+    ) -> np.ndarray:
         """Band storage of diag(shift) - J."""
         ab = np.zeros(self.shape)
         for (row, col, valid), block in zip(self.index, (lower, diag, upper), strict=True):
@@ -123,6 +138,7 @@ def integrate_segment(
     time_dependent: bool,
     max_steps: int = 200_000,
     progress: Callable[[float], None] | None = None,
+    max_step: float | None = None,
 ) -> tuple[np.ndarray, np.ndarray, float]:
     """Integrate from t0 to t1 over a smooth stretch of the control, calling ``on_stop``
     at every time in ``stops`` (ascending, within (t0, t1]). Returns y, q at t1 and the
@@ -140,21 +156,27 @@ def integrate_segment(
     steps_here = 0
     while pending:
         target = pending[0]
+        if max_step is not None:
+            h = min(h, max_step)
         h = min(h, target - t)
         last = h >= target - t - 1e-12 * max(1.0, abs(target))
         if last:
             h = target - t
+        outcome: tuple[np.ndarray, np.ndarray, float] | None
         try:
-            y_new, q_new, err = _rodas_step(system, asm, mass, mask, t, yf, q, h, shape, rtol, atol, time_dependent, stats)
+            outcome = _rodas_step(
+                system, asm, mass, mask, t, yf, q, h, shape, rtol, atol, time_dependent, stats
+            )
+            err = outcome[2]
         except (FloatingPointError, np.linalg.LinAlgError, ZeroDivisionError):
             err = np.inf
-            y_new = q_new = None
+            outcome = None
         steps_here += 1
         if steps_here > max_steps:
             raise StepFailure(f"more than {max_steps} steps between t = {t0:g} s and {t1:g} s")
-        if y_new is not None and np.isfinite(err) and err <= 1.0:
+        if outcome is not None and np.isfinite(err) and err <= 1.0:
             t = target if last else t + h
-            yf, q = y_new, q_new
+            yf, q = outcome[0], outcome[1]
             stats.steps += 1
             if progress is not None:
                 progress(t)
@@ -171,7 +193,9 @@ def integrate_segment(
             fac = 0.9 * (err**-0.25) if np.isfinite(err) else 0.1
             h *= min(0.5, max(0.1, fac))
             if h < 1e-14 * max(1.0, abs(t)):
-                raise StepFailure(f"step size underflow at t = {t:.6g} s (state not finite or error too large)")
+                raise StepFailure(
+                    f"step size underflow at t = {t:.6g} s (state not finite or error too large)"
+                )
     return yf.reshape(shape), q, h
 
 

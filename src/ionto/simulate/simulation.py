@@ -70,7 +70,7 @@ def simulate(
     snapshots: dict[float, Snapshot] = {}
     y = model.y0.copy()
     q = np.zeros(model.quadrature_size())
-    if 0.0 in wanted or True:
+    if True:
         snapshots[0.0] = Snapshot(0.0, y.copy(), q.copy())
     stats = Stats()
     h = problem.solver.first_step
@@ -105,6 +105,7 @@ def simulate(
             time_dependent=seg.start != seg.end,
             max_steps=problem.solver.max_steps,
             progress=report,
+            max_step=problem.solver.max_step,
         )
         y = z_state[:-1, 1:].copy()
         stats.segments += 1
