@@ -264,6 +264,10 @@ class Model:
         self._ext[-1] = self.right.c
         self.left_solved = self.left.kind == "fixed"
         self.right_solved = self.right.kind == "fixed"
+        # electrode or wall right at a cell: the boundary face potential is an unknown
+        # fixed by electroneutrality at the face (so the voltage is part of the state)
+        self.left_bc = self.left.kind == "flux" and not self.left_reservoir
+        self.right_bc = self.right.kind == "flux" and not self.right_reservoir
         self._u_guess = np.zeros(self.solved.size)
         self.eo = problem.electroosmotic_coefficient
         self.initial_total = self.amounts(self.y0)
@@ -293,6 +297,56 @@ class Model:
         if anodic_current >= 0:
             return outer.anodic * (anodic_current / FARADAY)
         return outer.cathodic * (-anodic_current / FARADAY)
+
+    def electrode_flux_slope(self, outer: _Outer, anodic_current: float) -> np.ndarray:
+        """d(electrode_flux)/d(anodic current), mol/(A s)."""
+        if anodic_current >= 0:
+            return outer.anodic / FARADAY
+        return -outer.cathodic / FARADAY
+
+    def boundary_residual(
+        self, side: int, c_cell: np.ndarray, u: float, i: float, jac: bool
+    ) -> tuple[float, float, np.ndarray, float]:
+        """Electroneutrality at an electrode (or wall) face next to a cell.
+
+        The face concentrations follow from the prescribed fluxes over the half cell
+        (Scharfetter-Gummel); their charge plus the fixed charge must vanish. Returns the
+        residual (mol/m^3) and, with ``jac``, its derivatives by u, by the integrated
+        species of the cell, and by i."""
+        outer = self.left if side == 0 else self.right
+        w = outer.drift * self.eo
+        p = w * i - self.z * u
+        if jac:
+            bp, dbp = bernoulli_and_derivative(p)
+        else:
+            bp = bernoulli(p)
+            dbp = bp
+        bmn = bp + p
+        if side == 0:
+            alpha = self.electrode_flux(outer, i) / outer.d_over
+            c_bd = (alpha + bp * c_cell) / bmn
+        else:
+            beta = -self.electrode_flux(outer, -i) / outer.d_over
+            c_bd = (bmn * c_cell - beta) / bp
+        res = float(self.z @ c_bd) + outer.x_charge
+        if not jac:
+            return res, 0.0, np.zeros(0), 0.0
+        dbm = dbp + 1.0
+        z = self.z
+        if side == 0:
+            dc_dp = (dbp * c_cell * bmn - (alpha + bp * c_cell) * dbm) / bmn**2
+            dc_dcell = bp / bmn
+            dalpha = self.electrode_flux_slope(outer, i) / outer.d_over
+            dc_di = dc_dp * w + dalpha / bmn
+        else:
+            dc_dp = (dbm * c_cell * bp - (bmn * c_cell - beta) * dbp) / bp**2
+            dc_dcell = bmn / bp
+            dbeta = self.electrode_flux_slope(outer, -i) / outer.d_over
+            dc_di = dc_dp * w - dbeta / bp
+        d_u = float(-(z * z) @ dc_dp)
+        d_y = self.z_other * (dc_dcell[self.other] - dc_dcell[self.en])
+        d_i = float(z @ dc_di)
+        return res, d_u, d_y, d_i
 
     # ------------------------------------------------------------------ state helpers
     def full(self, y: np.ndarray) -> np.ndarray:
@@ -378,11 +432,20 @@ class Model:
         return z_state
 
     def consistent_u(self, y: np.ndarray, i: float) -> np.ndarray:
-        """Face potentials (nc + 1,) that satisfy the current condition exactly."""
+        """Face potentials (nc + 1,) that satisfy the current condition on every solved
+        face and electroneutrality on electrode faces, exactly."""
         self.fluxes(y, i)
         u = np.zeros(self.nc + 1)
         u[self.solved] = self.last_u
+        if self.left_bc:
+            u[0] = -self.boundary_state(y, i, 0)[1] * self.f_t
+        if self.right_bc:
+            u[-1] = self.boundary_state(y, i, 1)[1] * self.f_t
         return u
+
+    def voltage_of(self, u_faces: np.ndarray) -> float:
+        """phi(0) - phi(L) (V) from the face potential steps of a consistent state."""
+        return float(-u_faces.sum() / self.f_t)
 
     def mass_vector(self) -> np.ndarray:
         """Diagonal of M for the flattened Z (m of compartment volume per area)."""
@@ -434,6 +497,13 @@ class Model:
         src = self.sources(y)
         out[:-1, 1:] = flux[:-1, o] - flux[1:, o] + self.volumes[:, None] * src
         out[-1, 1:] = -z_state[-1, 1:]
+        bl = br = None
+        if self.left_bc:
+            bl = self.boundary_residual(0, ext[1], float(u_all[0]), i, jac)
+            out[0, 0] = bl[0]
+        if self.right_bc:
+            br = self.boundary_residual(1, ext[-2], float(u_all[-1]), i, jac)
+            out[-1, 0] = br[0]
         # electroneutrality species from the current condition: exact charge balance
         flux[s, self.en] = (target - fl[:, o] @ self.z_other) / self.z_en
         q = self.quadrature_rates(flux, y)
@@ -447,11 +517,32 @@ class Model:
         ga = self.z_other * (da[:, o] - da[:, [en]])
         gb = self.z_other * (dbb[:, o] - dbb[:, [en]])
         gu = dn_du @ z
-        return (
-            out,
-            q,
-            {"da": da[:, o], "db": dbb[:, o], "du": dn_du[:, o], "ga": ga, "gb": gb, "gu": gu},
-        )
+        # derivatives by the current density i (potentiostatic control, ramps)
+        dn_di = d_over * ((db + 1.0) * c_a - db * c_b) * (self.drift[s] * self.eo)
+        dflux = np.zeros((nc + 1, n))
+        if not self.left_solved:
+            dflux[0] = self.electrode_flux_slope(self.left, i)
+        if not self.right_solved:
+            dflux[-1] = self.electrode_flux_slope(self.right, -i)
+        dflux[s] = dn_di
+        dflux[s, self.en] = (1.0 / FARADAY - dn_di[:, o] @ self.z_other) / self.z_en
+        d_out = np.zeros((nc + 1, self.m + 1))
+        d_out[s, 0] = dn_di @ z - 1.0 / FARADAY
+        d_out[:-1, 1:] = dflux[:-1, o] - dflux[1:, o]
+        data = {"da": da[:, o], "db": dbb[:, o], "du": dn_du[:, o], "ga": ga, "gb": gb, "gu": gu}
+        if bl is not None:
+            d_out[0, 0] = bl[3]
+            data["bl_u"], data["bl_y"] = np.array([bl[1]]), bl[2]
+        if br is not None:
+            d_out[-1, 0] = br[3]
+            data["br_u"], data["br_y"] = np.array([br[1]]), br[2]
+        data["F_i"] = d_out.ravel()
+        nq = self.quadrature_size()
+        q_i = np.zeros(nq)
+        q_i[:n] = dflux[0]
+        q_i[n : 2 * n] = dflux[-1]
+        data["q_i"] = q_i
+        return out, q, data
 
     def dae_blocks(self, d: dict[str, np.ndarray]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Block-tridiagonal Jacobian of the DAE residual, blocks (nc + 1, m + 1, m + 1)."""
@@ -490,6 +581,12 @@ class Model:
         right = s <= nc - 1
         diag[s[right][:, None], 0, rows] = d["gb"][right]
         diag[nc, rows, rows] = -1.0
+        if "bl_u" in d:
+            diag[0, 0, 0] = d["bl_u"][0]
+            diag[0, 0, rows] = d["bl_y"]
+        if "br_u" in d:
+            diag[nc, 0, 0] = d["br_u"][0]
+            lower[nc, 0, rows] = d["br_y"]
         return lower, diag, upper
 
     def dae_quadrature_jvp(self, d: dict[str, np.ndarray], v_state: np.ndarray) -> np.ndarray:

@@ -21,38 +21,22 @@ from ionto.simulate.rosenbrock import Stats
 
 @dataclass
 class Snapshot:
-    """State at one time: y (compartments, m) and quadrature states q."""
+    """State at one time: y (compartments, m), quadrature states q and the current
+    density i (A/m^2) flowing at that instant."""
 
     t: float
     y: np.ndarray
     q: np.ndarray
-
-
-def _segment_at(problem: Problem, t: float, side: str) -> int:
-    starts = np.concatenate([[0.0], np.cumsum([s.duration for s in problem.control])])
-    n = len(problem.control)
-    if side == "before":
-        k = int(np.searchsorted(starts, t, side="left")) - 1
-    else:
-        k = int(np.searchsorted(starts, t, side="right")) - 1
-    return min(max(k, 0), n - 1)
-
-
-def current_at(problem: Problem, t: float, side: str = "after") -> float:
-    """Imposed current density (A/m^2) at time t (left limit with side="before")."""
-    starts = np.concatenate([[0.0], np.cumsum([s.duration for s in problem.control])])
-    k = _segment_at(problem, t, side)
-    seg = problem.control[k]
-    return seg.start + (seg.end - seg.start) * (t - starts[k]) / seg.duration
+    i: float
 
 
 class Evaluator:
     """Derived quantities of one snapshot under the current of one side of time t."""
 
-    def __init__(self, model: Model, snap: Snapshot, side: str) -> None:
+    def __init__(self, model: Model, snap: Snapshot) -> None:
         self.model = model
         self.snap = snap
-        self.i = current_at(model.problem, snap.t, side)
+        self.i = snap.i
         self.c = model.full(snap.y)
         self._flux: np.ndarray | None = None
         self._bounds: tuple[tuple[np.ndarray, float], tuple[np.ndarray, float]] | None = None
@@ -148,8 +132,9 @@ class Evaluator:
 
 
 def evaluate_report(model: Model, snap: Snapshot, spec: ReportSpec) -> float:
-    """Value of one report quantity (SI units, see ``problem.ReportQuantity``)."""
-    ev = Evaluator(model, snap, spec.side)
+    """Value of one report quantity (SI units, see ``problem.ReportQuantity``); ``snap``
+    is the state on the side of ``spec.time`` that the spec asks for."""
+    ev = Evaluator(model, snap)
     problem = model.problem
     k = problem.species_index(spec.species) if spec.species is not None else -1
     whole = (-np.inf, np.inf)
@@ -209,7 +194,8 @@ class Result:
         cls,
         problem: Problem,
         model: Model,
-        snapshots: dict[float, Snapshot],
+        before: dict[float, Snapshot],
+        after: dict[float, Snapshot],
         stats: Stats,
         wall: float,
     ) -> Result:
@@ -224,8 +210,8 @@ class Result:
         bounds = problem.layer_bounds()
         lay = np.zeros((nt, len(bounds), model.n))
         for j, t in enumerate(times):
-            snap = snapshots[t]
-            ev = Evaluator(model, snap, "before" if t >= t_end else "after")
+            snap = before[t] if t >= t_end else after[t]
+            ev = Evaluator(model, snap)
             conc[j] = ev.c[ev.cell_slice].T
             p, left, _ = ev.potential()
             phi[j] = p[ev.cell_slice]
@@ -234,10 +220,12 @@ class Result:
             for li, region in enumerate(bounds):
                 lay[j, li] = [ev.amount(k, region) for k in range(model.n)]
         reports = {
-            spec.name: evaluate_report(model, snapshots[spec.time], spec)
+            spec.name: evaluate_report(
+                model, (before if spec.side == "before" else after)[spec.time], spec
+            )
             for spec in problem.reports
         }
-        final = snapshots[max(snapshots)]
+        final = before[max(before)]
         balance = conservation_errors(model, final)
         n = model.n
         totals = {

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Any, Protocol
 
 import numpy as np
 
@@ -64,24 +64,44 @@ class Stats:
     history: list[float] = field(default_factory=list)
 
 
-class BlockTridiagonalSystem(Protocol):
-    """What the integrator needs from a model (see ``ionto.simulate.simulation``)."""
+@dataclass
+class Linearization:
+    """Jacobian of F at the step start: block-tridiagonal part (lower, diag, upper), each
+    (nb, bs, bs), and an optional border for one extra unknown (the current under
+    potentiostatic control): column dF_band/dx (n_band,), row dF_x/dZ (n_band,) and the
+    corner dF_x/dx."""
 
-    mass: np.ndarray  # diagonal of M for the flattened state (zeros: algebraic rows)
+    lower: np.ndarray
+    diag: np.ndarray
+    upper: np.ndarray
+    border_col: np.ndarray | None = None
+    border_row: np.ndarray | None = None
+    border_corner: float = 0.0
+
+
+class BlockTridiagonalSystem(Protocol):
+    """What the integrator needs from a model (see ``ionto.simulate.simulation``).
+    States are flat vectors: nb * bs banded unknowns, then 0 or 1 border unknown."""
+
+    mass: np.ndarray  # diagonal of M for the flat state (zeros: algebraic rows)
     mask: np.ndarray  # components under error control
     nb: int  # number of blocks
     bs: int  # block size
 
-    def evaluate(self, t: float, y: np.ndarray, jac: bool) -> tuple[np.ndarray, np.ndarray, object]:
-        """F (nb, bs), g (quadrature,), and Jacobian data if ``jac``."""
+    def evaluate(self, t: float, y: np.ndarray, jac: bool) -> tuple[np.ndarray, np.ndarray, Any]:
+        """F (flat), g (quadrature rates), and Jacobian data if ``jac``."""
         ...
 
-    def blocks(self, data: object) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Jacobian blocks (lower, diag, upper), each (nb, bs, bs)."""
+    def linearize(self, data: Any) -> Linearization:
+        """The Jacobian at the point of the last ``evaluate(..., jac=True)``."""
         ...
 
-    def quadrature_jvp(self, data: object, v: np.ndarray) -> np.ndarray:
-        """dg/dy times v."""
+    def quadrature_jvp(self, data: Any, v: np.ndarray) -> np.ndarray:
+        """dg/dy times v (flat)."""
+        ...
+
+    def time_derivative(self, t: float, data: Any) -> tuple[np.ndarray, np.ndarray] | None:
+        """(dF/dt, dg/dt) at fixed state, or None when the system is autonomous."""
         ...
 
 
@@ -135,7 +155,6 @@ def integrate_segment(
     atol: float,
     h0: float,
     stats: Stats,
-    time_dependent: bool,
     max_steps: int = 200_000,
     progress: Callable[[float], None] | None = None,
     max_step: float | None = None,
@@ -151,8 +170,7 @@ def integrate_segment(
     pending = [s for s in stops if t0 < s <= t1]
     if not pending or pending[-1] != t1:
         pending.append(t1)
-    shape = y.shape
-    yf = y.ravel().copy()
+    yf = y.copy()
     steps_here = 0
     while pending:
         target = pending[0]
@@ -164,9 +182,7 @@ def integrate_segment(
             h = target - t
         outcome: tuple[np.ndarray, np.ndarray, float] | None
         try:
-            outcome = _rodas_step(
-                system, asm, mass, mask, t, yf, q, h, shape, rtol, atol, time_dependent, stats
-            )
+            outcome = _rodas_step(system, asm, mass, mask, t, yf, q, h, rtol, atol, stats)
             err = outcome[2]
         except (FloatingPointError, np.linalg.LinAlgError, ZeroDivisionError):
             err = np.inf
@@ -184,7 +200,7 @@ def integrate_segment(
             h_next = h * min(6.0, max(0.2, fac))
             if last:
                 pending.pop(0)
-                on_stop(t, yf.reshape(shape), q)
+                on_stop(t, yf, q)
                 h = max(h_next, h)
             else:
                 h = h_next
@@ -196,7 +212,7 @@ def integrate_segment(
                 raise StepFailure(
                     f"step size underflow at t = {t:.6g} s (state not finite or error too large)"
                 )
-    return yf.reshape(shape), q, h
+    return yf, q, h
 
 
 def _rodas_step(
@@ -208,35 +224,42 @@ def _rodas_step(
     y: np.ndarray,
     q: np.ndarray,
     h: float,
-    shape: tuple[int, ...],
     rtol: float,
     atol: float,
-    time_dependent: bool,
     stats: Stats,
 ) -> tuple[np.ndarray, np.ndarray, float]:
-    f0, g0, data = system.evaluate(t, y.reshape(shape), True)
+    f0, g0, data = system.evaluate(t, y, True)
     stats.rhs_evaluations += 1
-    lower, diag, upper = system.blocks(data)
+    lin = system.linearize(data)
     gh = GAMMA * h
-    lu = BandedLU(asm.assemble(lower, diag, upper, mass / gh), asm.kl, asm.ku)
+    nband = asm.n
+    lu = BandedLU(asm.assemble(lin.lower, lin.diag, lin.upper, mass[:nband] / gh), asm.kl, asm.ku)
     stats.factorizations += 1
-    if time_dependent:
-        dt = 1e-7 * max(h, 1e-3)
-        f_t, g_t, _ = system.evaluate(t + dt, y.reshape(shape), False)
-        ft = (f_t.ravel() - f0.ravel()) / dt
-        gt = (g_t - g0) / dt
-        stats.rhs_evaluations += 1
+    bordered = lin.border_col is not None and lin.border_row is not None
+    if bordered:
+        assert lin.border_col is not None and lin.border_row is not None
+        x2 = lu.solve(lin.border_col)
+        schur = float(lin.border_row @ x2) + lin.border_corner
+
+    def solve(rhs: np.ndarray) -> np.ndarray:
+        if not bordered:
+            return lu.solve(rhs)
+        assert lin.border_row is not None
+        x1 = lu.solve(rhs[:nband])
+        xi = -(rhs[nband] + float(lin.border_row @ x1)) / schur
+        return np.concatenate([x1 + xi * x2, [xi]])
+
+    deriv = system.time_derivative(t, data)
     us: list[np.ndarray] = []
     uqs: list[np.ndarray] = []
     for s in range(6):
         if s == 0:
-            fs, gs = f0.ravel(), g0
+            fs, gs = f0, g0
         else:
             ys = y.copy()
             for a, u in zip(A[s], us, strict=True):
                 ys += a * u
-            fs_arr, gs, _ = system.evaluate(t + STAGE_TIME[s] * h, ys.reshape(shape), False)
-            fs = fs_arr.ravel()
+            fs, gs, _ = system.evaluate(t + STAGE_TIME[s] * h, ys, False)
             stats.rhs_evaluations += 1
         rhs = fs.copy()
         rhs_q = gs.copy()
@@ -248,13 +271,13 @@ def _rodas_step(
                 accq += (c / h) * uq
             rhs += mass * acc
             rhs_q += accq
-        if time_dependent and D[s] != 0.0:
-            rhs += (D[s] * h) * ft
-            rhs_q += (D[s] * h) * gt
-        u_new = lu.solve(rhs)
+        if deriv is not None and D[s] != 0.0:
+            rhs += (D[s] * h) * deriv[0]
+            rhs_q += (D[s] * h) * deriv[1]
+        u_new = solve(rhs)
         if not np.all(np.isfinite(u_new)):
             raise FloatingPointError("non-finite stage")
-        uq_new = gh * (rhs_q + system.quadrature_jvp(data, u_new.reshape(shape)))
+        uq_new = gh * (rhs_q + system.quadrature_jvp(data, u_new))
         us.append(u_new)
         uqs.append(uq_new)
     y_new = y.copy()

@@ -1,13 +1,16 @@
 """Run a Problem: mesh it, discretise it, integrate it segment by segment.
 
-The integrator restarts at every segment boundary of the control program (the current
-or its slope jumps there), so no step straddles a discontinuity.
+The integrator restarts at every segment boundary of the control program (the current,
+the voltage or a slope jumps there), so no step straddles a discontinuity; each segment
+starts from a consistent state (face potentials and, under voltage control, the current
+solved exactly for the imposed value).
 """
 
 from __future__ import annotations
 
 import time as _time
 from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 
@@ -15,36 +18,130 @@ from ionto.simulate.mesh import build_mesh
 from ionto.simulate.model import Model
 from ionto.simulate.problem import Problem, Segment
 from ionto.simulate.result import Result, Snapshot
-from ionto.simulate.rosenbrock import Stats, integrate_segment
+from ionto.simulate.rosenbrock import Linearization, Stats, integrate_segment
 
 
 class _SegmentSystem:
-    """The model under one control segment: i(t) linear between its end values."""
+    """The model under one control segment, as the integrator sees it.
+
+    Current control: the state is Z (face potentials and concentrations) and i(t) is
+    linear in time. Voltage control: the current density is one more (algebraic) unknown,
+    appended to the state, fixed by phi(0) - phi(L) = V(t)."""
 
     def __init__(self, model: Model, segment: Segment, t_start: float) -> None:
         self.model = model
-        self.mass = model.mass_vector()
-        self.mask = model.error_mask()
+        self.segment = segment
+        self.t_start = t_start
+        self.slope = (segment.end - segment.start) / segment.duration
+        self.voltage_mode = segment.mode == "voltage"
         self.nb = model.nc + 1
         self.bs = model.m + 1
-        self.t_start = t_start
-        self.segment = segment
-        self.slope = (segment.end - segment.start) / segment.duration
+        self.nband = self.nb * self.bs
+        mass = model.mass_vector()
+        mask = model.error_mask()
+        if self.voltage_mode:
+            mass = np.append(mass, 0.0)
+            mask = np.append(mask, False)
+        self.mass = mass
+        self.mask = mask
+        self.shape = (self.nb, self.bs)
 
-    def current(self, t: float) -> float:
-        """Current density (A/m^2) at time t (s)."""
+    def setpoint(self, t: float) -> float:
+        """Imposed current density (A/m^2) or voltage (V) at time t (s)."""
         return self.segment.start + self.slope * (t - self.t_start)
 
-    def evaluate(self, t: float, y: np.ndarray, jac: bool) -> tuple[np.ndarray, np.ndarray, object]:
-        return self.model.dae_rhs(y, self.current(t), jac)
+    def split(self, state: np.ndarray) -> tuple[np.ndarray, float]:
+        """(Z, i) from a flat state."""
+        if self.voltage_mode:
+            return state[: self.nband].reshape(self.shape), float(state[-1])
+        return state.reshape(self.shape), 0.0
 
-    def blocks(self, data: object) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        assert isinstance(data, dict)
-        return self.model.dae_blocks(data)
+    def current(self, t: float, state: np.ndarray) -> float:
+        """Current density (A/m^2) at time t in the given state."""
+        return self.split(state)[1] if self.voltage_mode else self.setpoint(t)
 
-    def quadrature_jvp(self, data: object, v: np.ndarray) -> np.ndarray:
-        assert isinstance(data, dict)
-        return self.model.dae_quadrature_jvp(data, v)
+    def evaluate(self, t: float, y: np.ndarray, jac: bool) -> tuple[np.ndarray, np.ndarray, Any]:
+        z_state, _ = self.split(y)
+        i = self.current(t, y)
+        out, q, data = self.model.dae_rhs(z_state, i, jac)
+        flat = out.ravel()
+        if self.voltage_mode:
+            volts = self.model.voltage_of(z_state[:, 0])
+            flat = np.append(flat, volts - self.setpoint(t))
+        return flat, q, data
+
+    def linearize(self, data: Any) -> Linearization:
+        lower, diag, upper = self.model.dae_blocks(data)
+        if not self.voltage_mode:
+            return Linearization(lower, diag, upper)
+        row = np.zeros(self.shape)
+        row[:, 0] = -1.0 / self.model.f_t
+        return Linearization(lower, diag, upper, data["F_i"], row.ravel(), 0.0)
+
+    def quadrature_jvp(self, data: Any, v: np.ndarray) -> np.ndarray:
+        z_dir, di = self.split(v)
+        out = self.model.dae_quadrature_jvp(data, z_dir)
+        if self.voltage_mode:
+            out = out + data["q_i"] * di
+        return np.asarray(out)
+
+    def time_derivative(self, t: float, data: Any) -> tuple[np.ndarray, np.ndarray] | None:
+        if self.slope == 0.0:
+            return None
+        if self.voltage_mode:
+            ft = np.zeros(self.nband + 1)
+            ft[-1] = -self.slope
+            return ft, np.zeros_like(data["q_i"])
+        return data["F_i"] * self.slope, data["q_i"] * self.slope
+
+    def initial_state(
+        self, model: Model, y: np.ndarray, i_guess: float
+    ) -> tuple[np.ndarray, float]:
+        """Consistent flat state at the segment start and its current density."""
+        if not self.voltage_mode:
+            i = self.segment.start
+            return model.pack(y, model.consistent_u(y, i)).ravel(), i
+        i = solve_current_for_voltage(model, y, self.segment.start, i_guess)
+        z_state = model.pack(y, model.consistent_u(y, i))
+        return np.append(z_state.ravel(), i), i
+
+
+def solve_current_for_voltage(model: Model, y: np.ndarray, volts: float, i_guess: float) -> float:
+    """Current density (A/m^2) that gives phi(0) - phi(L) = volts in state y (the
+    voltage rises monotonically with the current): bracketing secant (Illinois)."""
+
+    def residual(i: float) -> float:
+        return model.voltage_of(model.consistent_u(y, i)) - volts
+
+    a, fa = i_guess, residual(i_guess)
+    if fa == 0.0:
+        return a
+    step = max(1.0, abs(i_guess))
+    b = a - step if fa > 0 else a + step
+    fb = residual(b)
+    while fa * fb > 0:
+        step *= 2.0
+        b = a - step if fa > 0 else a + step
+        fb = residual(b)
+        if step > 1e6:
+            raise ValueError(f"no current density below 1e6 A/m^2 gives {volts} V")
+    side = 0
+    for _ in range(200):
+        c = (a * fb - b * fa) / (fb - fa)
+        fc = residual(c)
+        if abs(fc) <= 1e-13 * max(1.0, abs(volts)) or abs(b - a) <= 1e-15 * max(1.0, abs(c)):
+            return c
+        if fc * fb > 0:
+            b, fb = c, fc
+            if side == -1:
+                fa *= 0.5
+            side = -1
+        else:
+            a, fa = c, fc
+            if side == 1:
+                fb *= 0.5
+            side = 1
+    return c
 
 
 def segment_starts(problem: Problem) -> np.ndarray:
@@ -67,11 +164,10 @@ def simulate(
     t_end = float(starts[-1])
     wanted = {float(t) for t in problem.output_times} | {r.time for r in problem.reports}
     stops = sorted(t for t in wanted if t > 0.0)
-    snapshots: dict[float, Snapshot] = {}
+    before: dict[float, Snapshot] = {}
+    after: dict[float, Snapshot] = {}
     y = model.y0.copy()
     q = np.zeros(model.quadrature_size())
-    if True:
-        snapshots[0.0] = Snapshot(0.0, y.copy(), q.copy())
     stats = Stats()
     h = problem.solver.first_step
     rtol, atol = problem.solver.rtol, problem.solver.atol
@@ -82,19 +178,28 @@ def simulate(
         def report(t: float) -> None:
             cb(t, t_end)
 
+    i_now = 0.0
     for k, seg in enumerate(problem.control):
         t0, t1 = float(starts[k]), float(starts[k + 1])
         system = _SegmentSystem(model, seg, t0)
+        state, i_now = system.initial_state(model, y, i_now)
+        after[t0] = Snapshot(t0, y.copy(), q.copy(), i_now)
+        if t0 == 0.0:
+            before[t0] = after[t0]
 
-        def on_stop(t: float, zs: np.ndarray, qs: np.ndarray) -> None:
-            snapshots[t] = Snapshot(t, zs[:-1, 1:].copy(), qs.copy())
+        def on_stop(
+            t: float, st: np.ndarray, qs: np.ndarray, system: _SegmentSystem = system
+        ) -> None:
+            z_state, _ = system.split(st)
+            snap = Snapshot(t, z_state[:-1, 1:].copy(), qs.copy(), system.current(t, st))
+            before[t] = snap
+            after[t] = snap
 
-        z_state = model.pack(y, model.consistent_u(y, seg.start))
-        z_state, q, h = integrate_segment(
+        state, q, h = integrate_segment(
             system,
             t0,
             t1,
-            z_state,
+            state,
             q,
             stops,
             on_stop,
@@ -102,12 +207,13 @@ def simulate(
             atol,
             h if k == 0 else min(h, problem.solver.first_step),
             stats,
-            time_dependent=seg.start != seg.end,
             max_steps=problem.solver.max_steps,
             progress=report,
             max_step=problem.solver.max_step,
         )
+        z_state, _ = system.split(state)
         y = z_state[:-1, 1:].copy()
+        i_now = system.current(t1, state)
         stats.segments += 1
     wall = _time.perf_counter() - wall0
-    return Result.build(problem, model, snapshots, stats, wall)
+    return Result.build(problem, model, before, after, stats, wall)
