@@ -1,0 +1,1 @@
+"""Foundation shared by every layer: units, errors and configuration loading."""

@@ -1,0 +1,37 @@
+"""Shared fixtures: the repository root, the R1 scenario as a dict, a TOML writer."""
+
+from __future__ import annotations
+
+import copy
+import tomllib
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+import tomli_w
+
+ROOT = Path(__file__).resolve().parents[1]
+R1_PATH = ROOT / "benchmarks" / "R1.toml"
+EXAMPLE_PATH = ROOT / "examples" / "lidocaine_anode.toml"
+
+_R1 = tomllib.loads(R1_PATH.read_text())
+
+
+@pytest.fixture
+def r1() -> dict[str, Any]:
+    """A fresh, mutable copy of benchmarks/R1.toml as parsed TOML."""
+    return copy.deepcopy(_R1)
+
+
+@pytest.fixture
+def write_toml(tmp_path: Path) -> Callable[[dict[str, Any]], Path]:
+    """Write a dict as TOML into tmp_path and return the file's path."""
+    counter = iter(range(1_000_000))
+
+    def write(data: dict[str, Any]) -> Path:
+        path = tmp_path / f"scenario_{next(counter)}.toml"
+        path.write_text(tomli_w.dumps(data))
+        return path
+
+    return write
