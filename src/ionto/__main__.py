@@ -1,6 +1,6 @@
 """``python -m ionto``: the same as the ``ionto`` command."""
 
-from ionto.cli import main
+from ionto.launcher import main
 
 if __name__ == "__main__":
     main()

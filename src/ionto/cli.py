@@ -133,8 +133,10 @@ def _run(problem: Problem) -> _Result:
 
 
 def _jsonable(values: Mapping[str, Any]) -> dict[str, Any]:
-    """Plain Python floats (numpy scalars converted); None stays None."""
-    return {k: (None if v is None else float(v)) for k, v in values.items()}
+    """Plain Python floats (numpy scalars converted); None and NaN become None."""
+    from ionto.launcher import reports_json
+
+    return dict(json.loads(reports_json(values)))
 
 
 def _print_json(obj: object) -> None:
@@ -278,9 +280,10 @@ def bench(
     with _user_errors():
         path = find_benchmark(name)
     with _user_errors(path):
+        from ionto.simulate.problem_io import cached_problem
         from ionto.simulate.scenario import load_problem
 
-        problem = load_problem(path)
+        problem = cached_problem(path, load_problem)
     with _user_errors():
         start = time.perf_counter()
         result = _run(problem)

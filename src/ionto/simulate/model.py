@@ -269,6 +269,7 @@ class Model:
         self.left_bc = self.left.kind == "flux" and not self.left_reservoir
         self.right_bc = self.right.kind == "flux" and not self.right_reservoir
         self._u_guess = np.zeros(self.solved.size)
+        self._pattern: tuple[np.ndarray, np.ndarray] | None = None
         self.eo = problem.electroosmotic_coefficient
         self.initial_total = self.amounts(self.y0)
 
@@ -544,50 +545,79 @@ class Model:
         data["q_i"] = q_i
         return out, q, data
 
-    def dae_blocks(self, d: dict[str, np.ndarray]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Block-tridiagonal Jacobian of the DAE residual, blocks (nc + 1, m + 1, m + 1)."""
+    def jacobian_pattern(self) -> tuple[np.ndarray, np.ndarray]:
+        """(rows, cols) in the flat Z ordering of every entry that ``jacobian_values``
+        fills, in the same order. The pattern does not depend on the state."""
+        if self._pattern is not None:
+            return self._pattern
+        nc, m = self.nc, self.m
+        bs = m + 1
+        nb = nc + 1
+        o = np.arange(m)
+        rows: list[np.ndarray] = []
+        cols: list[np.ndarray] = []
+
+        def add(r: np.ndarray, c: np.ndarray) -> None:
+            rows.append(np.broadcast_to(r, np.broadcast(r, c).shape).ravel())
+            cols.append(np.broadcast_to(c, np.broadcast(r, c).shape).ravel())
+
+        j = np.arange(nc)[:, None]
+        add(j[1:] * bs + 1 + o, (j[1:] - 1) * bs + 1 + o)  # A1: d N_j / d c_{j-1}
+        add(j * bs + 1 + o, j * bs + 0 * o)  # A2: d N_j / d u_j
+        add(j * bs + 1 + o, j * bs + 1 + o)  # A3: diagonal
+        add(j * bs + 1 + o, (j + 1) * bs + 0 * o)  # A4: - d N_{j+1} / d u_{j+1}
+        add(j[:-1] * bs + 1 + o, (j[:-1] + 1) * bs + 1 + o)  # A5: - d N_{j+1} / d c_{j+1}
+        for a, b, _ in self.reactions:  # A6: product gains from reactant
+            add(j[:, 0] * bs + 1 + b, j[:, 0] * bs + 1 + a)
+        f = np.arange(nb)[:, None]
+        add(f[1:] * bs + 0 * o, (f[1:] - 1) * bs + 1 + o)  # B1: face f by c_{f-1}
+        add(f[:, 0] * bs, f[:, 0] * bs)  # B2: face f by u_f
+        add(f[:-1] * bs + 0 * o, f[:-1] * bs + 1 + o)  # B3: face f by c_f
+        add(nc * bs + 1 + o, nc * bs + 1 + o)  # C: placeholders
+        self._pattern = (np.concatenate(rows), np.concatenate(cols))
+        static = -(self.volumes * self.kex)[:, None] * np.ones(m)
+        off = []
+        for a, _, rate in self.reactions:
+            static[:, a] -= self.volumes * rate
+            off.append(self.volumes * rate)
+        self._static_diag = static
+        self._reaction_values = np.concatenate(off) if off else np.zeros(0)
+        return self._pattern
+
+    def jacobian_values(self, d: dict[str, np.ndarray]) -> np.ndarray:
+        """Jacobian entries of the DAE residual in the order of ``jacobian_pattern``."""
+        self.jacobian_pattern()
         nc, m = self.nc, self.m
         nb = nc + 1
-        lower = np.zeros((nb, m + 1, m + 1))
-        diag = np.zeros((nb, m + 1, m + 1))
-        upper = np.zeros((nb, m + 1, m + 1))
-        # per-face arrays over all faces (zero where the face is not solved)
+        s = slice(self._s0, self._s1)
         fa = np.zeros((nb, m))
         fb = np.zeros((nb, m))
         fu = np.zeros((nb, m))
-        s = self.solved
+        ga = np.zeros((nb, m))
+        gb = np.zeros((nb, m))
+        gdiag = -np.ones(nb)
         fa[s], fb[s], fu[s] = d["da"], d["db"], d["du"]
-        ko = np.arange(m)
-        rows = 1 + ko
-        # species rows of compartment j: inflow face j, outflow face j + 1
-        j = np.arange(nc)
-        lower[1:nc, rows, rows] = fa[1:nc]  # d N_j / d c_{j-1}
-        diag[j[:, None], rows, 0] = fu[:nc]  # d N_j / d u_j
-        diag[j[:, None], rows, rows] += fb[:nc] - fa[1 : nc + 1]
-        upper[j[:, None], rows, 0] = -fu[1 : nc + 1]  # - d N_{j+1} / d u_{j+1}
-        upper[: nc - 1, rows, rows] = -fb[1:nc]  # - d N_{j+1} / d c_{j+1}
-        vk = self.volumes * self.kex
-        diag[j[:, None], rows, rows] -= vk[:, None]
-        for a, b, rate in self.reactions:
-            diag[j, 1 + a, 1 + a] -= self.volumes * rate
-            diag[j, 1 + b, 1 + a] += self.volumes * rate
-        # current-condition rows of face f: depend on c_{f-1}, u_f, c_f
-        diag[:, 0, 0] = -1.0
-        s = self.solved
-        diag[s, 0, 0] = d["gu"]
-        inner = s[(s >= 1)]
-        sel = s >= 1
-        lower[inner[:, None], 0, rows] = d["ga"][sel]
-        right = s <= nc - 1
-        diag[s[right][:, None], 0, rows] = d["gb"][right]
-        diag[nc, rows, rows] = -1.0
+        ga[s], gb[s], gdiag[s] = d["ga"], d["gb"], d["gu"]
         if "bl_u" in d:
-            diag[0, 0, 0] = d["bl_u"][0]
-            diag[0, 0, rows] = d["bl_y"]
+            gdiag[0] = d["bl_u"][0]
+            gb[0] = d["bl_y"]
         if "br_u" in d:
-            diag[nc, 0, 0] = d["br_u"][0]
-            lower[nc, 0, rows] = d["br_y"]
-        return lower, diag, upper
+            gdiag[nc] = d["br_u"][0]
+            ga[nc] = d["br_y"]
+        return np.concatenate(
+            [
+                fa[1:nc].ravel(),
+                fu[:nc].ravel(),
+                (fb[:nc] - fa[1:] + self._static_diag).ravel(),
+                -fu[1:].ravel(),
+                -fb[1:nc].ravel(),
+                self._reaction_values,
+                ga[1:].ravel(),
+                gdiag,
+                gb[:nc].ravel(),
+                -np.ones(m),
+            ]
+        )
 
     def dae_quadrature_jvp(self, d: dict[str, np.ndarray], v_state: np.ndarray) -> np.ndarray:
         """Jacobian of the quadrature rates times a direction in Z."""

@@ -45,6 +45,7 @@ class _SegmentSystem:
         self.mass = mass
         self.mask = mask
         self.shape = (self.nb, self.bs)
+        self.pattern = model.jacobian_pattern()
 
     def setpoint(self, t: float) -> float:
         """Imposed current density (A/m^2) or voltage (V) at time t (s)."""
@@ -71,12 +72,12 @@ class _SegmentSystem:
         return flat, q, data
 
     def linearize(self, data: Any) -> Linearization:
-        lower, diag, upper = self.model.dae_blocks(data)
+        values = self.model.jacobian_values(data)
         if not self.voltage_mode:
-            return Linearization(lower, diag, upper)
+            return Linearization(values)
         row = np.zeros(self.shape)
         row[:, 0] = -1.0 / self.model.f_t
-        return Linearization(lower, diag, upper, data["F_i"], row.ravel(), 0.0)
+        return Linearization(values, data["F_i"], row.ravel(), 0.0)
 
     def quadrature_jvp(self, data: Any, v: np.ndarray) -> np.ndarray:
         z_dir, di = self.split(v)
