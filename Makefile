@@ -33,6 +33,7 @@ pytest: $(STAMP)
 test: lint pytest
 
 bench: $(STAMP)
+	@$(BIN)/python -m compileall -q src >/dev/null
 	$(BIN)/python benchmarks/run.py
 
 format: $(STAMP)

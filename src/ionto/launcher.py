@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import sys
 from collections.abc import Mapping
 from pathlib import Path
@@ -67,6 +68,10 @@ def _fast_bench(name: str) -> bool:
 
 def main() -> None:
     """Run the ``ionto`` command."""
+    # The engine's linear algebra is banded and small: BLAS threads only cost start-up
+    # time (about 0.05 s) and contend with the process's own work. A user's setting wins.
+    for var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+        os.environ.setdefault(var, "1")
     args = sys.argv[1:]
     if len(args) == 3 and args[0] == "bench" and "--json" in args[1:]:
         name = args[2] if args[1] == "--json" else args[1]
