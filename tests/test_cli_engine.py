@@ -48,7 +48,8 @@ def test_simulate_example_outputs(tmp_path: Path) -> None:
     assert result.exit_code == 0, result.stderr
     payload = json.loads(result.stdout)
     assert set(payload) == {"title", "reports", "summary"}
-    assert payload["reports"]["delivered_into_skin_21min"] > 0
+    assert payload["reports"]["delivered_into_skin_end"] > 0
+    assert payload["summary"]["charge passed [C/m^2]"] == pytest.approx(2400.0)
     assert plot.read_bytes()[:4] == b"\x89PNG"
     assert json.loads(out.read_text())["species"] == ["Lid+", "Na+", "Cl-"]
 

@@ -41,6 +41,9 @@ class _Result(ProfileResult, Protocol):
     @property
     def reports(self) -> Mapping[str, Any]: ...
 
+    @property
+    def report_units(self) -> Mapping[str, str]: ...
+
     def summary(self) -> Mapping[str, Any]: ...
 
     def save(self, path: Path) -> Any: ...
@@ -144,7 +147,9 @@ def _print_json(obj: object) -> None:
     sys.stdout.flush()
 
 
-def _print_table(title: str, values: Mapping[str, Any]) -> None:
+def _print_table(
+    title: str, values: Mapping[str, Any], units: Mapping[str, str] | None = None
+) -> None:
     from rich.console import Console
     from rich.table import Table
     from rich.text import Text
@@ -152,9 +157,15 @@ def _print_table(title: str, values: Mapping[str, Any]) -> None:
     table = Table(title=Text(title), title_justify="left")
     table.add_column("name")
     table.add_column("value", justify="right")
+    if units is not None:
+        table.add_column("unit")
     for key, value in values.items():
         missing = value is None or (isinstance(value, float) and math.isnan(value))
-        table.add_row(Text(key), "-" if missing else f"{float(value):.6g}")
+        shown = "-" if missing else f"{float(value):.6g}"
+        if units is not None:
+            table.add_row(Text(key), shown, Text(units.get(key, "")))
+        else:
+            table.add_row(Text(key), shown)
     Console().print(table)
 
 
@@ -225,9 +236,8 @@ def simulate(
         return
     reports = result.reports
     if reports:
-        _print_table(f"Reports ({file.name})", reports)
-    summary = {k: v for k, v in result.summary().items() if k not in reports}
-    _print_table("Summary", summary)
+        _print_table(f"Reports ({file.name})", reports, result.report_units)
+    _print_table("Summary", result.summary())
 
 
 def _note(text: str, console: Console | None) -> None:
@@ -291,7 +301,7 @@ def bench(
     if json_output:
         _print_json(_jsonable(result.reports))
         return
-    _print_table(f"{name}: {problem.title}", result.reports)
+    _print_table(f"{name}: {problem.title}", result.reports, result.report_units)
     typer.echo(f"simulated in {wall:.3f} s")
 
 

@@ -104,14 +104,16 @@ def test_r1_reports(problem: Problem) -> None:
 
 def test_example_loads() -> None:
     problem = load_problem(EXAMPLE_PATH)
-    # 5 mA on 10 cm^2 = 0.5 mA/cm^2 = 5 A/m^2
+    # 4 mA on 10 cm^2 = 0.4 mA/cm^2 = 4 A/m^2; 30 s + 9.5 min + 30 s = 40 mA*min
     assert problem.control[0].duration == 30.0
-    assert (problem.control[0].start, problem.control[0].end) == (0.0, pytest.approx(5.0))
-    assert problem.control[1].start == pytest.approx(5.0)
+    assert (problem.control[0].start, problem.control[0].end) == (0.0, pytest.approx(4.0))
+    assert problem.control[1].start == pytest.approx(4.0)
     assert problem.control[2].end == pytest.approx(0.0)
-    assert problem.duration == pytest.approx(41 * 60)
+    charge = sum(0.5 * (s.start + s.end) * s.duration for s in problem.control)  # C/m^2
+    assert charge * 10e-4 / 1e-3 / 60 == pytest.approx(40.0)  # mA*min on 10 cm^2
+    assert problem.duration == pytest.approx(40.5 * 60)
     assert problem.layers[0].initial == {"Lid+": 74.0}
-    assert problem.output_times == tuple(300.0 * k for k in range(9))
+    assert problem.output_times[-1] == pytest.approx(40.5 * 60)
 
 
 # ------------------------------------------------------------------ features

@@ -173,6 +173,19 @@ ReportQuantity = Literal[
 ]
 
 
+REPORT_UNITS: dict[str, str] = {
+    "released": "mol/m^2",
+    "amount": "mol/m^2",
+    "cleared": "mol/m^2",
+    "flux": "mol/(m^2 s)",
+    "transport_number": "-",
+    "voltage": "V",
+    "concentration": "mol/m^3",
+    "potential": "V",
+    "current": "A/m^2",
+}
+
+
 @dataclass(frozen=True)
 class ReportSpec:
     """A named scalar to report. time in s; side "before" takes the left limit at a

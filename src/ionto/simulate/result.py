@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 
 from ionto.simulate.model import Model
-from ionto.simulate.problem import FARADAY, Problem, ReportSpec
+from ionto.simulate.problem import FARADAY, REPORT_UNITS, Problem, ReportSpec
 from ionto.simulate.rosenbrock import Stats
 
 
@@ -188,6 +188,7 @@ class Result:
         default_factory=lambda: np.zeros(0)
     )  # (times, layers, species)
     totals: dict[str, np.ndarray] = field(default_factory=dict)  # per species at the end, mol/m^2
+    final_first_layer_release: np.ndarray = field(default_factory=lambda: np.zeros(0))
 
     @classmethod
     def build(
@@ -219,6 +220,12 @@ class Result:
             cur[j] = ev.i
             for li, region in enumerate(bounds):
                 lay[j, li] = [ev.amount(k, region) for k in range(model.n)]
+        end_eval = Evaluator(model, before[max(before)])
+        first = bounds[0]
+        region = (-np.inf, first[1]) if model.left_reservoir else first
+        release = np.array(
+            [float(model.initial_total[k]) - end_eval.amount(k, region) for k in range(model.n)]
+        )
         reports = {
             spec.name: evaluate_report(
                 model, (before if spec.side == "before" else after)[spec.time], spec
@@ -251,27 +258,41 @@ class Result:
             wall_time=wall,
             layer_amounts=lay,
             totals=totals,
+            final_first_layer_release=release,
         )
 
+    @property
+    def report_units(self) -> dict[str, str]:
+        """SI unit of every report value, by report name."""
+        return {spec.name: REPORT_UNITS[spec.quantity] for spec in self.problem.reports}
+
     def summary(self) -> dict[str, float]:
-        """Headline numbers at the end of the run (units in the keys)."""
+        """Headline numbers of the whole run, SI units in the keys: charge passed, and for
+        every species loaded into the first layer (the drug) the amount that left it,
+        the amount cleared to the blood, its mean transport number out of the first
+        layer; peak voltage over the output times; balance error; work counters."""
         out: dict[str, float] = {}
-        names = [layer.name for layer in self.problem.layers]
-        if self.times.size:
-            last = self.layer_amounts[-1]
-            first = self.layer_amounts[0]
-            for k, sp in enumerate(self.species_names):
-                if (
-                    first[0, k] > 0
-                    and self.problem.species[k].name != self.problem.electroneutral_species
-                ):
-                    beyond = float(last[1:, k].sum())
-                    out[f"{sp} in {'+'.join(names[1:]) or names[0]} at end [mol/m^2]"] = beyond
-            out["peak |voltage| [V]"] = float(np.max(np.abs(self.voltage)))
-        for name, value in self.reports.items():
-            out[name] = value
+        tot = self.totals
+        charges = np.array([sp.charge for sp in self.problem.species], dtype=float)
+        passed = FARADAY * float(charges @ tot["in_left"]) if tot else 0.0
+        out["charge passed [C/m^2]"] = passed
+        first = self.problem.layers[0].name
+        if tot:
+            for k, sp in enumerate(self.problem.species):
+                loaded = self.problem.layers[0].initial.get(sp.name, 0.0) > 0.0
+                if not loaded or sp.name == self.problem.electroneutral_species:
+                    continue
+                released = float(self.final_first_layer_release[k])
+                out[f"{sp.name} delivered out of {first} [mol/m^2]"] = released
+                out[f"{sp.name} cleared to blood [mol/m^2]"] = float(tot["cleared"][k])
+                if passed != 0.0:
+                    out[f"{sp.name} mean transport number [-]"] = (
+                        FARADAY * sp.charge * released / passed
+                    )
+        if self.voltage.size:
+            out["peak |voltage| at output times [V]"] = float(np.max(np.abs(self.voltage)))
         out["max relative balance error [-]"] = max(self.balance.values()) if self.balance else 0.0
-        out["steps"] = float(self.stats.steps)
+        out["time steps [-]"] = float(self.stats.steps)
         out["wall time [s]"] = self.wall_time
         return out
 
