@@ -59,3 +59,15 @@ def test_simulate_table_output() -> None:
     assert result.exit_code == 0, result.stderr
     assert "Q_out_1200" in result.stdout
     assert "[mol/m^2]" in result.stdout or "[V]" in result.stdout
+
+
+def test_failed_integration_is_one_line_with_a_hint(tmp_path: Path) -> None:
+    text = (ROOT / "benchmarks" / "R1.toml").read_text()
+    text = text.replace("[solver]\n", "[solver]\nmax_steps = 3\n")
+    scenario = tmp_path / "tight.toml"
+    scenario.write_text(text)
+    result = runner.invoke(app, ["simulate", str(scenario)])
+    assert result.exit_code == 1
+    assert "Traceback" not in result.output
+    lines = [line for line in result.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1 and "max_steps" in lines[0] and "t = " in lines[0]

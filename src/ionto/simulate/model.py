@@ -313,7 +313,15 @@ class Model:
         The face concentrations follow from the prescribed fluxes over the half cell
         (Scharfetter-Gummel); their charge plus the fixed charge must vanish. Returns the
         residual (mol/m^3) and, with ``jac``, its derivatives by u, by the integrated
-        species of the cell, and by i."""
+        species of the cell, and by i. A face that cannot be fed (a current beyond the
+        limiting current) gives non-finite values, which make the integrator reject the
+        step, so the floating-point warnings are silenced here."""
+        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+            return self._boundary_residual(side, c_cell, u, i, jac)
+
+    def _boundary_residual(
+        self, side: int, c_cell: np.ndarray, u: float, i: float, jac: bool
+    ) -> tuple[float, float, np.ndarray, float]:
         outer = self.left if side == 0 else self.right
         w = outer.drift * self.eo
         p = w * i - self.z * u

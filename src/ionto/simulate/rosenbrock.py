@@ -49,7 +49,17 @@ D = (0.25, -0.1043, 0.1035, -0.0362, 0.0, 0.0)
 
 
 class StepFailure(RuntimeError):
-    """The integrator could not continue (step size underflow, non-finite state)."""
+    """The integrator could not continue (step size underflow, too many steps).
+
+    time: where it stopped (s); reason: "steps" or "underflow"."""
+
+    def __init__(
+        self, message: str, time: float, reason: str, state: np.ndarray | None = None
+    ) -> None:
+        super().__init__(message)
+        self.time = time
+        self.reason = reason
+        self.state = state
 
 
 @dataclass
@@ -175,7 +185,9 @@ def integrate_segment(
             outcome = None
         steps_here += 1
         if steps_here > max_steps:
-            raise StepFailure(f"more than {max_steps} steps between t = {t0:g} s and {t1:g} s")
+            raise StepFailure(
+                f"more than {max_steps} steps between t = {t0:g} s and {t1:g} s", t, "steps", yf
+            )
         if outcome is not None and np.isfinite(err) and err <= 1.0:
             t = target if last else t + h
             yf, q = outcome[0], outcome[1]
@@ -196,7 +208,11 @@ def integrate_segment(
             h *= min(0.5, max(0.1, fac))
             if h < 1e-14 * max(1.0, abs(t)):
                 raise StepFailure(
-                    f"step size underflow at t = {t:.6g} s (state not finite or error too large)"
+                    "the step size fell below round-off (the state became non-finite or the "
+                    "error estimate would not fall)",
+                    t,
+                    "underflow",
+                    yf,
                 )
     return yf, q, h
 

@@ -14,11 +14,12 @@ from typing import Any
 
 import numpy as np
 
+from ionto.core.errors import SolverError
 from ionto.simulate.mesh import build_mesh
 from ionto.simulate.model import Model
 from ionto.simulate.problem import Problem, Segment
 from ionto.simulate.result import Result, Snapshot
-from ionto.simulate.rosenbrock import Linearization, Stats, integrate_segment
+from ionto.simulate.rosenbrock import Linearization, Stats, StepFailure, integrate_segment
 
 
 class _SegmentSystem:
@@ -145,6 +146,38 @@ def solve_current_for_voltage(model: Model, y: np.ndarray, volts: float, i_guess
     return c
 
 
+def _diagnose(model: Model, y: np.ndarray) -> str:
+    """A hint from the state where the integration stopped: a species that has almost
+    vanished where it was present at the start (a limiting current), or ''."""
+    c = model.full(y)
+    c0 = model.full(model.y0)
+    present = c0 > 0.01 * np.abs(c0).max(axis=0)
+    ratio = np.where(present, c / np.where(present, c0, 1.0), np.inf)
+    j, k = np.unravel_index(int(np.argmin(ratio)), c.shape)
+    if ratio[j, k] > 0.02:
+        return ""
+    x = float(model.centres[j])
+    return (
+        f"{model.names[int(k)]} is depleted ({float(c[j, k]):.3g} mol/m^3 at x = {x * 1e6:.4g} "
+        f"um): the current likely exceeds what transport can supply there (a limiting "
+        f"current, e.g. an Ag/AgCl anode starved of Cl-); lower the current or supply more of "
+        f"the species the electrode consumes"
+    )
+
+
+def _solver_error(model: Model, system: _SegmentSystem, exc: StepFailure) -> SolverError:
+    hints = []
+    if exc.reason == "steps":
+        hints.append("raise [solver] max_steps or loosen rtol")
+    if exc.state is not None:
+        z_state, _ = system.split(exc.state)
+        hints.append(_diagnose(model, z_state[:-1, 1:]))
+    if exc.reason != "steps":
+        hints.append("refine the mesh near interfaces ([mesh] min_cell), or tighten rtol")
+    hint = next(h for h in hints if h)
+    return SolverError(f"time integration failed: {exc}", exc.time, hint)
+
+
 def segment_starts(problem: Problem) -> np.ndarray:
     """Start time (s) of every control segment, plus the end time."""
     return np.concatenate([[0.0], np.cumsum([seg.duration for seg in problem.control])])
@@ -183,7 +216,14 @@ def simulate(
     for k, seg in enumerate(problem.control):
         t0, t1 = float(starts[k]), float(starts[k + 1])
         system = _SegmentSystem(model, seg, t0)
-        state, i_now = system.initial_state(model, y, i_now)
+        try:
+            state, i_now = system.initial_state(model, y, i_now)
+        except (FloatingPointError, ValueError, ZeroDivisionError) as exc:
+            raise SolverError(
+                f"no consistent state at the start of control segment {k + 1} ({exc})",
+                t0,
+                _diagnose(model, y) or "check the control values of that segment",
+            ) from exc
         after[t0] = Snapshot(t0, y.copy(), q.copy(), i_now)
         if t0 == 0.0:
             before[t0] = after[t0]
@@ -196,22 +236,25 @@ def simulate(
             before[t] = snap
             after[t] = snap
 
-        state, q, h = integrate_segment(
-            system,
-            t0,
-            t1,
-            state,
-            q,
-            stops,
-            on_stop,
-            rtol,
-            atol,
-            h if k == 0 else min(h, problem.solver.first_step),
-            stats,
-            max_steps=problem.solver.max_steps,
-            progress=report,
-            max_step=problem.solver.max_step,
-        )
+        try:
+            state, q, h = integrate_segment(
+                system,
+                t0,
+                t1,
+                state,
+                q,
+                stops,
+                on_stop,
+                rtol,
+                atol,
+                h if k == 0 else min(h, problem.solver.first_step),
+                stats,
+                max_steps=problem.solver.max_steps,
+                progress=report,
+                max_step=problem.solver.max_step,
+            )
+        except StepFailure as exc:
+            raise _solver_error(model, system, exc) from exc
         z_state, _ = system.split(state)
         y = z_state[:-1, 1:].copy()
         i_now = system.current(t1, state)
