@@ -189,6 +189,8 @@ class Result:
     )  # (times, layers, species)
     totals: dict[str, np.ndarray] = field(default_factory=dict)  # per species at the end, mol/m^2
     final_first_layer_release: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    faces: np.ndarray = field(default_factory=lambda: np.zeros(0))  # (cells + 1,) m
+    fluxes: np.ndarray = field(default_factory=lambda: np.zeros(0))  # (times, species, faces)
 
     @classmethod
     def build(
@@ -210,6 +212,7 @@ class Result:
         cur = np.zeros(nt)
         bounds = problem.layer_bounds()
         lay = np.zeros((nt, len(bounds), model.n))
+        flux = np.zeros((nt, model.n, ncell + 1))
         for j, t in enumerate(times):
             snap = before[t] if t >= t_end else after[t]
             ev = Evaluator(model, snap)
@@ -218,6 +221,8 @@ class Result:
             phi[j] = p[ev.cell_slice]
             volt[j] = left
             cur[j] = ev.i
+            lo = model.cell_offset
+            flux[j] = ev.flux_faces()[lo : lo + ncell + 1].T
             for li, region in enumerate(bounds):
                 lay[j, li] = [ev.amount(k, region) for k in range(model.n)]
         end_eval = Evaluator(model, before[max(before)])
@@ -259,6 +264,8 @@ class Result:
             layer_amounts=lay,
             totals=totals,
             final_first_layer_release=release,
+            faces=model.mesh.faces.copy(),
+            fluxes=flux,
         )
 
     @property
@@ -308,6 +315,9 @@ class Result:
                 "potential": "V",
                 "voltage": "V",
                 "current": "A/m^2",
+                "faces": "m",
+                "fluxes": "mol/(m^2 s)",
+                "layer_amounts": "mol/m^2",
                 "reports": "SI",
             },
             "x": self.x.tolist(),
@@ -316,7 +326,12 @@ class Result:
             "potential": self.potential.tolist(),
             "voltage": self.voltage.tolist(),
             "current": self.current.tolist(),
+            "faces": self.faces.tolist(),
+            "fluxes": self.fluxes.tolist(),
+            "layers": [layer.name for layer in self.problem.layers],
+            "layer_amounts": self.layer_amounts.tolist(),
             "reports": self.reports,
+            "report_units": self.report_units,
             "balance": self.balance,
             "stats": {
                 "steps": self.stats.steps,
@@ -364,12 +379,16 @@ class Result:
             nc.title = self.problem.title
             nc.createDimension("time", self.times.size)
             nc.createDimension("x", self.x.size)
+            nc.createDimension("face", self.faces.size)
+            nc.createDimension("layer", len(self.problem.layers))
+            nc.layers = ",".join(layer.name for layer in self.problem.layers)
             for name, data, dims, unit in (
                 ("time", self.times, ("time",), "s"),
                 ("x", self.x, ("x",), "m"),
                 ("voltage", self.voltage, ("time",), "V"),
                 ("current_density", self.current, ("time",), "A/m^2"),
                 ("potential", self.potential, ("time", "x"), "V"),
+                ("face", self.faces, ("face",), "m"),
             ):
                 var = nc.createVariable(name, "d", dims)
                 var[:] = data
@@ -380,6 +399,14 @@ class Result:
                 var[:] = self.concentrations[:, k, :]
                 var.units = "mol/m^3"
                 var.species = sp
+                flux = nc.createVariable("flux_" + safe[2:], "d", ("time", "face"))
+                flux[:] = self.fluxes[:, k, :]
+                flux.units = "mol/(m^2 s)"
+                flux.species = sp
+                amount = nc.createVariable("amount_" + safe[2:], "d", ("time", "layer"))
+                amount[:] = self.layer_amounts[:, :, k]
+                amount.units = "mol/m^2"
+                amount.species = sp
 
 
 def conservation_errors(model: Model, snap: Snapshot) -> dict[str, float]:
