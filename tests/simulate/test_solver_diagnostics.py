@@ -103,8 +103,8 @@ def test_analytic_jacobian_matches_finite_differences(right: str) -> None:
         model = Model(problem, build_mesh(problem))
     i = 5.0 if right != "wall" else 0.0
     rng = np.random.default_rng(1)
-    y = model.y0 * (1.0 + 0.2 * rng.random(model.y0.shape)) + 0.5
-    z_state = model.pack(y, model.consistent_u(y, i) + 0.05 * rng.standard_normal(model.nc + 1))
+    y = model.state0 * (1.0 + 0.2 * rng.random(model.state0.shape)) + 0.5
+    z_state = model.pack(y, model.initial_u(y, i) + 0.05 * rng.standard_normal(model.nc + 1))
     out, _, data = model.dae_rhs(z_state, i, True)
     assert data is not None
     rows, cols = model.jacobian_pattern()

@@ -55,6 +55,22 @@ class Layer:
     initial: dict[str, float] = field(default_factory=dict)
     max_cell: float | None = None
     reaction_rates: dict[str, float] = field(default_factory=dict)
+    initial_pH: float | None = None
+
+
+@dataclass(frozen=True)
+class Equilibrium:
+    """An instantaneous equilibrium: c_product = constant * prod(c_r ** nu_r) over the
+    ``reactants`` (primary species -> exponent nu, negative allowed), concentrations in
+    mol/m^3 and the constant in the matching SI unit. Water: product "OH-",
+    reactants {"H+": -1}, constant Kw = 1e-8 (mol/m^3)^2. A weak acid HA <-> H+ + A-:
+    product "HA", reactants {"A-": 1, "H+": 1}, constant 1/Ka. The product's charge must
+    equal sum(nu z) of the reactants, and a product may not be a reactant elsewhere."""
+
+    name: str
+    product: str
+    reactants: dict[str, float]
+    constant: float
 
 
 @dataclass(frozen=True)
@@ -97,10 +113,12 @@ class ElectrodeBoundary:
 @dataclass(frozen=True)
 class FixedBoundary:
     """Dirichlet boundary: concentrations held fixed (mol/m^3, non-electroneutrality
-    species; missing = 0). On the right it is also the potential reference (phi = 0)."""
+    species or, with fast equilibria, totals; missing = 0), optionally at a fixed pH. On
+    the right it is also the potential reference (phi = 0)."""
 
     concentrations: dict[str, float]
     kind: Literal["fixed"] = "fixed"
+    pH: float | None = None
 
 
 @dataclass(frozen=True)
@@ -113,6 +131,7 @@ class ReservoirBoundary:
     initial: dict[str, float]
     reaction: ElectrodeReaction | None = None
     kind: Literal["reservoir"] = "reservoir"
+    initial_pH: float | None = None
 
 
 @dataclass(frozen=True)
@@ -170,6 +189,9 @@ ReportQuantity = Literal[
     "concentration",  # species concentration at a position (mol/m^3)
     "potential",  # phi at a position (V)
     "current",  # current density (A/m^2)
+    "pH",  # -log10 of the mean free H+ (mol/L) over a region, or at a position (-)
+    "time_below",  # first time a region's pH (species "H+") or mean concentration falls
+    # below ``threshold`` (s; NaN if it never does)
 ]
 
 
@@ -183,13 +205,19 @@ REPORT_UNITS: dict[str, str] = {
     "concentration": "mol/m^3",
     "potential": "V",
     "current": "A/m^2",
+    "pH": "-",
+    "time_below": "s",
 }
 
 
 @dataclass(frozen=True)
 class ReportSpec:
     """A named scalar to report. time in s; side "before" takes the left limit at a
-    discontinuity of the control. region: (x_start, x_end) in m; position: x in m."""
+    discontinuity of the control. region: (x_start, x_end) in m; position: x in m.
+    total: with fast equilibria, report the conserved total whose primary species is
+    ``species`` (e.g. all protons for "H+") instead of the free species. threshold: for
+    "time_below" (pH units when species is "H+" and the quantity is read as pH, else
+    mol/m^3); ``time`` is then the end of the search window."""
 
     name: str
     quantity: ReportQuantity
@@ -198,6 +226,8 @@ class ReportSpec:
     region: tuple[float, float] | None = None
     position: float | None = None
     side: Literal["before", "after"] = "after"
+    total: bool = False
+    threshold: float | None = None
 
 
 @dataclass(frozen=True)
@@ -209,7 +239,9 @@ class Problem:
     smoothing: width w (m) of tanh transitions between layer properties (0 = sharp).
     temperature: K. electroosmotic_coefficient: volume flux per current density (m^3/C),
     positive = flow in +x when i > 0. exchange_concentrations: blood-side concentrations
-    (mol/m^3) for the exchange term. output_times: times (s) at which full profiles are kept.
+    (mol/m^3; totals with equilibria, at ``exchange_pH`` if set) for the exchange term.
+    equilibria: instantaneous equilibria (acid-base, water). output_times: times (s) at
+    which full profiles are kept.
     """
 
     species: tuple[Species, ...]
@@ -224,6 +256,8 @@ class Problem:
     electroosmotic_coefficient: float = 0.0
     exchange_concentrations: dict[str, float] = field(default_factory=dict)
     reactions: tuple[Reaction, ...] = ()
+    equilibria: tuple[Equilibrium, ...] = ()
+    exchange_pH: float | None = None
     output_times: tuple[float, ...] = ()
     reports: tuple[ReportSpec, ...] = ()
     solver: SolverSpec = field(default_factory=SolverSpec)

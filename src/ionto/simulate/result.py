@@ -14,6 +14,7 @@ from typing import Any
 
 import numpy as np
 
+from ionto.simulate.chemistry import H_PLUS
 from ionto.simulate.model import Model
 from ionto.simulate.problem import FARADAY, REPORT_UNITS, Problem, ReportSpec
 from ionto.simulate.rosenbrock import Stats
@@ -21,8 +22,9 @@ from ionto.simulate.rosenbrock import Stats
 
 @dataclass
 class Snapshot:
-    """State at one time: y (compartments, m), quadrature states q and the current
-    density i (A/m^2) flowing at that instant."""
+    """State at one time: compartment states y (nc, m + r: totals and free
+    concentrations, see ``model``), quadrature states q and the current density i
+    (A/m^2) flowing at that instant."""
 
     t: float
     y: np.ndarray
@@ -31,7 +33,7 @@ class Snapshot:
 
 
 class Evaluator:
-    """Derived quantities of one snapshot under the current of one side of time t."""
+    """Derived quantities of one snapshot."""
 
     def __init__(self, model: Model, snap: Snapshot) -> None:
         self.model = model
@@ -39,7 +41,6 @@ class Evaluator:
         self.i = snap.i
         self.c = model.full(snap.y)
         self._flux: np.ndarray | None = None
-        self._bounds: tuple[tuple[np.ndarray, float], tuple[np.ndarray, float]] | None = None
         self._phi: tuple[np.ndarray, float, float] | None = None
 
     @property
@@ -48,6 +49,7 @@ class Evaluator:
         return slice(off, off + self.model.mesh.n_cells)
 
     def flux_faces(self) -> np.ndarray:
+        """Species fluxes on every face of the compartment chain, mol/(m^2 s)."""
         if self._flux is None:
             self._flux = self.model.fluxes(self.snap.y, self.i)
         return self._flux
@@ -57,72 +59,92 @@ class Evaluator:
             self._phi = self.model.potential_profile(self.snap.y, self.i)
         return self._phi
 
-    def boundaries(self) -> tuple[tuple[np.ndarray, float], tuple[np.ndarray, float]]:
-        if self._bounds is None:
-            self._bounds = (
-                self.model.boundary_state(self.snap.y, self.i, 0),
-                self.model.boundary_state(self.snap.y, self.i, 1),
-            )
-        return self._bounds
-
     def voltage(self) -> float:
         _, left, right = self.potential()
         return left - right
 
     def overlap(self, region: tuple[float, float]) -> np.ndarray:
-        """Fraction of every compartment inside region (reservoirs count when the region
-        reaches beyond the stack on their side)."""
-        mesh = self.model.mesh
+        """Fraction of every compartment inside region (an end reservoir counts when the
+        region reaches beyond the stack on its side)."""
+        model = self.model
+        mesh = model.mesh
         lo, hi = region
         frac_cells = (
             np.clip(np.minimum(hi, mesh.faces[1:]) - np.maximum(lo, mesh.faces[:-1]), 0.0, None)
             / mesh.widths
         )
-        frac = np.zeros(self.model.nc)
+        frac = np.zeros(model.nc)
         frac[self.cell_slice] = frac_cells
-        if self.model.left_reservoir and lo < 0.0:
+        if model.left_node and lo < 0.0:
             frac[0] = 1.0
-        if self.model.right_reservoir and hi > self.model.problem.length:
+        if model.right_node and hi > model.problem.length:
             frac[-1] = 1.0
         return frac
 
-    def amount(self, k: int, region: tuple[float, float]) -> float:
-        return float((self.overlap(region) * self.model.volumes) @ self.c[:, k])
+    def column(self, species: str, total: bool) -> np.ndarray:
+        """Concentration of a species (or of the total it is the primary of) in every
+        compartment, mol/m^3."""
+        k = self.model.names.index(species)
+        if not total or k == self.model.en:
+            return np.asarray(self.c[:, k])
+        j = self.model.spec.component_index(species)
+        if j is None:
+            raise ValueError(f"{species} is not the primary species of a conserved total")
+        return np.asarray(self.snap.y[:, j])
 
-    def cleared(self, k: int, region: tuple[float, float]) -> float:
-        n = self.model.n
-        ex = self.snap.q[2 * n : 2 * n + self.model.nc * n].reshape(self.model.nc, n)
-        return float(self.overlap(region) @ ex[:, k])
+    def amount(self, species: str, region: tuple[float, float], total: bool = False) -> float:
+        """Amount per area (mol/m^2) in a region."""
+        weights = self.overlap(region) * self.model.volumes
+        return float(weights @ self.column(species, total))
+
+    def mean(self, species: str, region: tuple[float, float], total: bool = False) -> float:
+        """Volume-mean concentration (mol/m^3) over a region."""
+        weights = self.overlap(region) * self.model.volumes
+        return float(weights @ self.column(species, total) / weights.sum())
+
+    def cleared(self, species: str, region: tuple[float, float]) -> float:
+        """Cumulative amount lost to the blood from a region (mol/m^2)."""
+        b = self.model.balance_index(species)
+        if b is None:
+            raise ValueError(f"{species} is not a conserved quantity; report its total")
+        nb, nc = self.model.nbal, self.model.nc
+        ex = self.snap.q[2 * nb : 2 * nb + nc * nb].reshape(nc, nb)
+        return float(self.overlap(region) @ ex[:, b])
 
     def face_positions(self) -> np.ndarray:
-        faces = self.model.mesh.faces
-        if self.model.left_reservoir:
-            faces = np.concatenate([[faces[0]], faces])
-        if self.model.right_reservoir:
-            faces = np.concatenate([faces, [faces[-1]]])
-        return faces
+        """Positions (m) of the mesh faces, as indexed in ``flux_faces`` from
+        ``cell_offset`` on."""
+        return np.asarray(self.model.mesh.faces)
 
-    def flux_at(self, k: int, x: float) -> float:
-        faces = self.face_positions()
-        flux = self.flux_faces()[:, k]
-        lo = self.model.cell_offset
-        inner = faces[lo : lo + self.model.mesh.n_cells + 1]
-        fl = flux[lo : lo + self.model.mesh.n_cells + 1]
+    def flux_at(self, species: str, x: float, total: bool = False) -> float:
+        model = self.model
+        flux = self.flux_faces()
+        if total and model.names.index(species) != model.en:
+            j = model.spec.component_index(species)
+            if j is None:
+                raise ValueError(f"{species} is not the primary species of a conserved total")
+            column = flux @ model.spec.A[j]
+        else:
+            column = flux[:, model.names.index(species)]
+        lo = model.cell_offset
+        inner = self.face_positions()
+        fl = column[lo : lo + model.mesh.n_cells + 1]
         j = int(np.argmin(np.abs(inner - x)))
-        if abs(inner[j] - x) <= 1e-9 * self.model.problem.length:
+        if abs(inner[j] - x) <= 1e-9 * model.problem.length:
             return float(fl[j])
         return float(np.interp(x, inner, fl))
 
     def profile_with_ends(self) -> tuple[np.ndarray, np.ndarray]:
-        """Positions and concentrations (points, species) including both boundary faces."""
-        (c_left, _), (c_right, _) = self.boundaries()
-        xs = np.concatenate([[0.0], self.model.mesh.centres, [self.model.problem.length]])
-        cs = np.vstack([c_left, self.c[self.cell_slice], c_right])
+        """Positions and concentrations (points, species) including both end faces."""
+        model = self.model
+        xs = np.concatenate([[0.0], model.mesh.centres, [model.problem.length]])
+        ends = (model.end_concentrations(self.snap.y, 0), model.end_concentrations(self.snap.y, 1))
+        cs = np.vstack([ends[0], self.c[self.cell_slice], ends[1]])
         return xs, cs
 
-    def concentration_at(self, k: int, x: float) -> float:
+    def concentration_at(self, species: str, x: float) -> float:
         xs, cs = self.profile_with_ends()
-        return float(np.interp(x, xs, cs[:, k]))
+        return float(np.interp(x, xs, cs[:, self.model.names.index(species)]))
 
     def potential_at(self, x: float) -> float:
         phi, left, right = self.potential()
@@ -130,35 +152,63 @@ class Evaluator:
         ph = np.concatenate([[left], phi[self.cell_slice], [right]])
         return float(np.interp(x, xs, ph))
 
+    def ph(self, region: tuple[float, float] | None, x: float | None) -> float:
+        """pH of the mean free H+ over a region, or at a position."""
+        if region is not None:
+            mean = self.mean(H_PLUS, region)
+        else:
+            assert x is not None
+            mean = self.concentration_at(H_PLUS, x)
+        return float(-np.log10(mean / 1000.0)) if mean > 0 else float("nan")
+
+
+def monitor_value(model: Model, y: np.ndarray, spec: ReportSpec) -> float:
+    """The quantity a "time_below" report watches: the pH of species H+ (mean over the
+    region, or at the position), or the mean concentration of another species."""
+    ev = Evaluator(model, Snapshot(0.0, y, np.zeros(0), 0.0))
+    if spec.species == H_PLUS:
+        return ev.ph(spec.region, spec.position)
+    assert spec.species is not None
+    if spec.region is not None:
+        return ev.mean(spec.species, spec.region, spec.total)
+    return ev.concentration_at(spec.species, _position(spec))
+
 
 def evaluate_report(model: Model, snap: Snapshot, spec: ReportSpec) -> float:
     """Value of one report quantity (SI units, see ``problem.ReportQuantity``); ``snap``
     is the state on the side of ``spec.time`` that the spec asks for."""
     ev = Evaluator(model, snap)
-    problem = model.problem
-    k = problem.species_index(spec.species) if spec.species is not None else -1
+    sp = spec.species or ""
     whole = (-np.inf, np.inf)
     q = spec.quantity
     if q == "released":
-        return float(model.initial_total[k]) - ev.amount(k, spec.region or whole)
+        initial = Evaluator(model, Snapshot(0.0, model.state0, snap.q, 0.0))
+        return initial.amount(sp, whole, spec.total) - ev.amount(
+            sp, spec.region or whole, spec.total
+        )
     if q == "amount":
-        return ev.amount(k, spec.region or whole)
+        return ev.amount(sp, spec.region or whole, spec.total)
     if q == "cleared":
-        return ev.cleared(k, spec.region or whole)
+        return ev.cleared(sp, spec.region or whole)
     if q == "flux":
-        return ev.flux_at(k, _position(spec))
+        return ev.flux_at(sp, _position(spec), spec.total)
     if q == "transport_number":
         if ev.i == 0.0:
             return float("nan")
-        return FARADAY * model.z[k] * ev.flux_at(k, _position(spec)) / ev.i
+        k = model.names.index(sp)
+        return FARADAY * model.z[k] * ev.flux_at(sp, _position(spec)) / ev.i
     if q == "voltage":
         return ev.voltage()
     if q == "concentration":
-        return ev.concentration_at(k, _position(spec))
+        if spec.total:
+            return float(np.interp(_position(spec), model.centres, ev.column(sp, True)))
+        return ev.concentration_at(sp, _position(spec))
     if q == "potential":
         return ev.potential_at(_position(spec))
     if q == "current":
         return ev.i
+    if q == "pH":
+        return ev.ph(spec.region, spec.position)
     raise ValueError(f"unknown report quantity {q!r}")
 
 
@@ -187,7 +237,10 @@ class Result:
     layer_amounts: np.ndarray = field(
         default_factory=lambda: np.zeros(0)
     )  # (times, layers, species)
-    totals: dict[str, np.ndarray] = field(default_factory=dict)  # per species at the end, mol/m^2
+    # at the end, per balance quantity (components by primary species, then the
+    # electroneutrality species; ``balance_names``), mol/m^2
+    totals: dict[str, np.ndarray] = field(default_factory=dict)
+    balance_names: list[str] = field(default_factory=list)
     final_first_layer_release: np.ndarray = field(default_factory=lambda: np.zeros(0))
     faces: np.ndarray = field(default_factory=lambda: np.zeros(0))  # (cells + 1,) m
     fluxes: np.ndarray = field(default_factory=lambda: np.zeros(0))  # (times, species, faces)
@@ -201,7 +254,9 @@ class Result:
         after: dict[float, Snapshot],
         stats: Stats,
         wall: float,
+        events: dict[str, float] | None = None,
     ) -> Result:
+        events = events or {}
         times = sorted(float(t) for t in problem.output_times)
         t_end = problem.duration
         nt = len(times)
@@ -224,29 +279,31 @@ class Result:
             lo = model.cell_offset
             flux[j] = ev.flux_faces()[lo : lo + ncell + 1].T
             for li, region in enumerate(bounds):
-                lay[j, li] = [ev.amount(k, region) for k in range(model.n)]
+                lay[j, li] = [ev.amount(nm, region) for nm in model.names]
         end_eval = Evaluator(model, before[max(before)])
+        start_eval = Evaluator(model, Snapshot(0.0, model.state0, np.zeros(0), 0.0))
         first = bounds[0]
         region = (-np.inf, first[1]) if model.left_reservoir else first
         release = np.array(
-            [float(model.initial_total[k]) - end_eval.amount(k, region) for k in range(model.n)]
+            [start_eval.amount(nm, region) - end_eval.amount(nm, region) for nm in model.names]
         )
-        reports = {
-            spec.name: evaluate_report(
-                model, (before if spec.side == "before" else after)[spec.time], spec
-            )
-            for spec in problem.reports
-        }
+        reports = {}
+        for spec in problem.reports:
+            if spec.quantity == "time_below":
+                reports[spec.name] = events.get(spec.name, float("nan"))
+                continue
+            snap = (before if spec.side == "before" else after)[spec.time]
+            reports[spec.name] = evaluate_report(model, snap, spec)
         final = before[max(before)]
         balance = conservation_errors(model, final)
-        n = model.n
+        nb = model.nbal
         totals = {
-            "in_left": final.q[:n].copy(),
-            "out_right": final.q[n : 2 * n].copy(),
-            "cleared": final.q[2 * n : 2 * n + model.nc * n].reshape(model.nc, n).sum(axis=0),
-            "reacted": final.q[2 * n + model.nc * n :].copy(),
-            "initial": model.initial_total.copy(),
-            "final": model.amounts(final.y),
+            "in_left": final.q[:nb].copy(),
+            "out_right": final.q[nb : 2 * nb].copy(),
+            "cleared": final.q[2 * nb : 2 * nb + model.nc * nb].reshape(model.nc, nb).sum(axis=0),
+            "reacted": final.q[2 * nb + model.nc * nb :].copy(),
+            "initial": model.initial_balance.copy(),
+            "final": model.balance_amounts(final.y),
         }
         return cls(
             problem=problem,
@@ -263,6 +320,7 @@ class Result:
             wall_time=wall,
             layer_amounts=lay,
             totals=totals,
+            balance_names=list(model.balance_names),
             final_first_layer_release=release,
             faces=model.mesh.faces.copy(),
             fluxes=flux,
@@ -280,7 +338,8 @@ class Result:
         layer; peak voltage over the output times; balance error; work counters."""
         out: dict[str, float] = {}
         tot = self.totals
-        charges = np.array([sp.charge for sp in self.problem.species], dtype=float)
+        charge_of = {sp.name: float(sp.charge) for sp in self.problem.species}
+        charges = np.array([charge_of[nm] for nm in self.balance_names])
         passed = FARADAY * float(charges @ tot["in_left"]) if tot else 0.0
         out["charge passed [C/m^2]"] = passed
         first = self.problem.layers[0].name
@@ -291,7 +350,9 @@ class Result:
                     continue
                 released = float(self.final_first_layer_release[k])
                 out[f"{sp.name} delivered out of {first} [mol/m^2]"] = released
-                out[f"{sp.name} cleared to blood [mol/m^2]"] = float(tot["cleared"][k])
+                if sp.name in self.balance_names:
+                    b = self.balance_names.index(sp.name)
+                    out[f"{sp.name} cleared to blood [mol/m^2]"] = float(tot["cleared"][b])
                 if passed != 0.0:
                     out[f"{sp.name} mean transport number [-]"] = (
                         FARADAY * sp.charge * released / passed
@@ -410,28 +471,30 @@ class Result:
 
 
 def conservation_errors(model: Model, snap: Snapshot) -> dict[str, float]:
-    """Relative balance error of every species and of charge at a snapshot:
+    """Relative balance error of every balance quantity (each conserved total, named by
+    its primary species, and the electroneutrality species) and of charge:
     |amount(t) - amount(0) - (in - out - cleared + reacted)| / scale."""
-    n = model.n
+    nb = model.nbal
     q = snap.q
-    q_in = q[:n]
-    q_out = q[n : 2 * n]
-    ex = q[2 * n : 2 * n + model.nc * n].reshape(model.nc, n).sum(axis=0)
-    rx = q[2 * n + model.nc * n :]
-    now = model.amounts(snap.y)
-    change = now - model.initial_total
+    q_in = q[:nb]
+    q_out = q[nb : 2 * nb]
+    ex = q[2 * nb : 2 * nb + model.nc * nb].reshape(model.nc, nb).sum(axis=0)
+    rx = q[2 * nb + model.nc * nb :]
+    now = model.balance_amounts(snap.y)
+    change = now - model.initial_balance
     expected = q_in - q_out - ex + rx
     scale = np.maximum.reduce(
-        [np.abs(model.initial_total), np.abs(now), np.abs(q_in), np.abs(q_out), np.abs(ex)]
+        [np.abs(model.initial_balance), np.abs(now), np.abs(q_in), np.abs(q_out), np.abs(ex)]
     )
     scale = np.where(scale > 0, scale, 1.0)
     errors = {
-        f"{name}": float(abs(change[k] - expected[k]) / scale[k])
-        for k, name in enumerate(model.names)
+        name: float(abs(change[k] - expected[k]) / scale[k])
+        for k, name in enumerate(model.balance_names)
     }
-    charge_now = float(model.z @ now)
-    charge_0 = float(model.z @ model.initial_total)
-    charge_flow = float(model.z @ expected)
-    ref = max(abs(charge_0), float(np.abs(model.z) @ np.abs(now)), 1e-300)
+    z = model.zbal
+    charge_now = float(z @ now)
+    charge_0 = float(z @ model.initial_balance)
+    charge_flow = float(z @ expected)
+    ref = max(abs(charge_0), float(np.abs(z) @ np.abs(now)), 1e-300)
     errors["charge"] = abs(charge_now - charge_0 - charge_flow) / ref
     return errors

@@ -139,6 +139,58 @@ class _BandAssembler:
         return ab
 
 
+def _bordered_solver(
+    lu: BandedLU, lin: Linearization, nband: int
+) -> Callable[[np.ndarray], np.ndarray]:
+    """Solver of [[A, -b], [-c^T, -d]] x = rhs from the LU of the banded part A (shift
+    minus the banded Jacobian) and the border of ``lin`` (Schur complement)."""
+    if lin.border_col is None or lin.border_row is None:
+        return lu.solve
+    row = lin.border_row
+    x2 = lu.solve(lin.border_col)
+    schur = float(row @ x2) + lin.border_corner
+
+    def solve(rhs: np.ndarray) -> np.ndarray:
+        x1 = lu.solve(rhs[:nband])
+        xi = -(rhs[nband] + float(row @ x1)) / schur
+        return np.concatenate([x1 + xi * x2, [xi]])
+
+    return solve
+
+
+def make_consistent(
+    system: BlockTridiagonalSystem,
+    t: float,
+    y: np.ndarray,
+    damped: np.ndarray,
+    max_iter: int = 100,
+) -> np.ndarray:
+    """Solve the algebraic equations (rows with zero mass) for the algebraic unknowns,
+    keeping the differential ones fixed: Newton with the banded (and bordered)
+    Jacobian. Steps in the ``damped`` components (potentials, log-concentrations) are
+    limited to 5 units per iteration."""
+    y = y.copy()
+    alg = system.mass == 0.0
+    asm = _BandAssembler(system.nb, system.bs, system.pattern)
+    nband = asm.n
+    pin = np.where(alg[:nband], 0.0, 1e30)  # differential unknowns stay put
+    for _ in range(max_iter):
+        f, _, data = system.evaluate(t, y, True)
+        rhs = np.where(alg, f, 0.0)
+        lin = system.linearize(data)
+        lu = BandedLU(asm.assemble(lin.values, pin), asm.kl, asm.ku)
+        step = _bordered_solver(lu, lin, nband)(rhs)
+        if not np.all(np.isfinite(step)):
+            raise FloatingPointError("non-finite Newton step for a consistent state")
+        big = float(np.max(np.abs(step[damped]), initial=0.0))
+        if big > 5.0:
+            step *= 5.0 / big
+        y[alg] += step[alg]
+        if np.all(np.abs(step[alg]) <= 1e-12 * (1.0 + np.abs(y[alg]))):
+            return y
+    raise FloatingPointError("no consistent state (Newton did not converge)")
+
+
 def integrate_segment(
     system: BlockTridiagonalSystem,
     t0: float,
@@ -154,6 +206,7 @@ def integrate_segment(
     max_steps: int = 200_000,
     progress: Callable[[float], None] | None = None,
     max_step: float | None = None,
+    on_step: Callable[[float, np.ndarray, float, np.ndarray], None] | None = None,
 ) -> tuple[np.ndarray, np.ndarray, float]:
     """Integrate from t0 to t1 over a smooth stretch of the control, calling ``on_stop``
     at every time in ``stops`` (ascending, within (t0, t1]). Returns y, q at t1 and the
@@ -189,8 +242,11 @@ def integrate_segment(
                 f"more than {max_steps} steps between t = {t0:g} s and {t1:g} s", t, "steps", yf
             )
         if outcome is not None and np.isfinite(err) and err <= 1.0:
+            t_prev, y_prev = t, yf
             t = target if last else t + h
             yf, q = outcome[0], outcome[1]
+            if on_step is not None:
+                on_step(t_prev, y_prev, t, yf)
             stats.steps += 1
             if progress is not None:
                 progress(t)
@@ -217,6 +273,15 @@ def integrate_segment(
     return yf, q, h
 
 
+def take_step(
+    system: BlockTridiagonalSystem, t: float, y: np.ndarray, q: np.ndarray, h: float
+) -> np.ndarray:
+    """One RODAS4 step of size h from (t, y) without error control (event location)."""
+    asm = _BandAssembler(system.nb, system.bs, system.pattern)
+    y_new, _, _ = _rodas_step(system, asm, system.mass, system.mask, t, y, q, h, 1.0, 1.0, Stats())
+    return y_new
+
+
 def _rodas_step(
     system: BlockTridiagonalSystem,
     asm: _BandAssembler,
@@ -237,19 +302,7 @@ def _rodas_step(
     nband = asm.n
     lu = BandedLU(asm.assemble(lin.values, mass[:nband] / gh), asm.kl, asm.ku)
     stats.factorizations += 1
-    bordered = lin.border_col is not None and lin.border_row is not None
-    if bordered:
-        assert lin.border_col is not None and lin.border_row is not None
-        x2 = lu.solve(lin.border_col)
-        schur = float(lin.border_row @ x2) + lin.border_corner
-
-    def solve(rhs: np.ndarray) -> np.ndarray:
-        if not bordered:
-            return lu.solve(rhs)
-        assert lin.border_row is not None
-        x1 = lu.solve(rhs[:nband])
-        xi = -(rhs[nband] + float(lin.border_row @ x1)) / schur
-        return np.concatenate([x1 + xi * x2, [xi]])
+    solve = _bordered_solver(lu, lin, nband)
 
     deriv = system.time_derivative(t, data)
     us: list[np.ndarray] = []

@@ -18,8 +18,15 @@ from ionto.core.errors import SolverError
 from ionto.simulate.mesh import build_mesh
 from ionto.simulate.model import Model
 from ionto.simulate.problem import Problem, Segment
-from ionto.simulate.result import Result, Snapshot
-from ionto.simulate.rosenbrock import Linearization, Stats, StepFailure, integrate_segment
+from ionto.simulate.result import Result, Snapshot, monitor_value
+from ionto.simulate.rosenbrock import (
+    Linearization,
+    Stats,
+    StepFailure,
+    integrate_segment,
+    make_consistent,
+    take_step,
+)
 
 
 class _SegmentSystem:
@@ -36,15 +43,18 @@ class _SegmentSystem:
         self.slope = (segment.end - segment.start) / segment.duration
         self.voltage_mode = segment.mode == "voltage"
         self.nb = model.nc + 1
-        self.bs = model.m + 1
+        self.bs = model.bs
         self.nband = self.nb * self.bs
         mass = model.mass_vector()
         mask = model.error_mask()
+        damped = model.damped_mask()
         if self.voltage_mode:
             mass = np.append(mass, 0.0)
             mask = np.append(mask, False)
+            damped = np.append(damped, False)
         self.mass = mass
         self.mask = mask
+        self.damped = damped
         self.shape = (self.nb, self.bs)
         self.pattern = model.jacobian_pattern()
 
@@ -97,23 +107,39 @@ class _SegmentSystem:
         return data["F_i"] * self.slope, data["q_i"] * self.slope
 
     def initial_state(
-        self, model: Model, y: np.ndarray, i_guess: float
+        self, model: Model, state: np.ndarray, u_guess: np.ndarray | None, i_guess: float
     ) -> tuple[np.ndarray, float]:
-        """Consistent flat state at the segment start and its current density."""
+        """Consistent flat state at the segment start (the differential totals kept, every
+        algebraic unknown solved) and its current density."""
         if not self.voltage_mode:
-            i = self.segment.start
-            return model.pack(y, model.consistent_u(y, i)).ravel(), i
-        i = solve_current_for_voltage(model, y, self.segment.start, i_guess)
-        z_state = model.pack(y, model.consistent_u(y, i))
-        return np.append(z_state.ravel(), i), i
+            return consistent_state(model, self.t_start, state, self.segment.start, u_guess), (
+                self.segment.start
+            )
+        i = solve_current_for_voltage(model, state, self.segment.start, i_guess, u_guess)
+        flat = consistent_state(model, self.t_start, state, i, u_guess)
+        return np.append(flat, i), i
 
 
-def solve_current_for_voltage(model: Model, y: np.ndarray, volts: float, i_guess: float) -> float:
-    """Current density (A/m^2) that gives phi(0) - phi(L) = volts in state y (the
-    voltage rises monotonically with the current): bracketing secant (Illinois)."""
+def consistent_state(
+    model: Model, t: float, state: np.ndarray, i: float, u_guess: np.ndarray | None
+) -> np.ndarray:
+    """Flat Z at current density i with every algebraic unknown solved for the given
+    compartment states (their totals in compartments with volume are kept)."""
+    u = model.initial_u(state, i) if u_guess is None else u_guess
+    hold = _SegmentSystem(model, Segment(1.0, i, i), t)
+    return make_consistent(hold, t, model.pack(state, u).ravel(), hold.damped)
+
+
+def solve_current_for_voltage(
+    model: Model, state: np.ndarray, volts: float, i_guess: float, u_guess: np.ndarray | None
+) -> float:
+    """Current density (A/m^2) that gives phi(0) - phi(L) = volts in the given state
+    (the voltage rises monotonically with the current): bracketing secant (Illinois)."""
+    shape = (model.nc + 1, model.bs)
 
     def residual(i: float) -> float:
-        return model.voltage_of(model.consistent_u(y, i)) - volts
+        flat = consistent_state(model, 0.0, state, i, None)
+        return model.voltage_of(flat.reshape(shape)[:, 0]) - volts
 
     a, fa = i_guess, residual(i_guess)
     if fa == 0.0:
@@ -128,6 +154,7 @@ def solve_current_for_voltage(model: Model, y: np.ndarray, volts: float, i_guess
         if step > 1e6:
             raise ValueError(f"no current density below 1e6 A/m^2 gives {volts} V")
     side = 0
+    c = a
     for _ in range(200):
         c = (a * fb - b * fa) / (fb - fa)
         fc = residual(c)
@@ -150,7 +177,7 @@ def _diagnose(model: Model, y: np.ndarray) -> str:
     """A hint from the state where the integration stopped: a species that has almost
     vanished where it was present at the start (a limiting current), or ''."""
     c = model.full(y)
-    c0 = model.full(model.y0)
+    c0 = model.full(model.state0)
     present = c0 > 0.01 * np.abs(c0).max(axis=0)
     ratio = np.where(present, c / np.where(present, c0, 1.0), np.inf)
     j, k = np.unravel_index(int(np.argmin(ratio)), c.shape)
@@ -178,6 +205,54 @@ def _solver_error(model: Model, system: _SegmentSystem, exc: StepFailure) -> Sol
     return SolverError(f"time integration failed: {exc}", exc.time, hint)
 
 
+def _watch_events(
+    model: Model,
+    system: _SegmentSystem,
+    watch: list[Any],
+    events: dict[str, float],
+    t_prev: float,
+    y_prev: np.ndarray,
+    t: float,
+    y_new: np.ndarray,
+) -> None:
+    """Record the first time each watched quantity falls below its threshold, located
+    within the step by re-stepping from its start (Illinois on the step size)."""
+    for spec in watch:
+        if spec.name in events or t_prev >= spec.time:
+            continue
+        threshold = float(spec.threshold or 0.0)
+
+        def g(state: np.ndarray, spec: Any = spec, threshold: float = threshold) -> float:
+            z_state, _ = system.split(state)
+            return monitor_value(model, z_state[:-1, 1:], spec) - threshold
+
+        g1 = g(y_new)
+        if g1 > 0.0:
+            continue
+        g0 = g(y_prev)
+        a, fa, b, fb = 0.0, g0, t - t_prev, g1
+        side = 0
+        root = b
+        q0 = np.zeros(model.quadrature_size())
+        for _ in range(60):
+            root = (a * fb - b * fa) / (fb - fa)
+            fr = g(take_step(system, t_prev, y_prev, q0, root))
+            if abs(fr) < 1e-12 or (b - a) < 1e-9 * max(1.0, t):
+                break
+            if fr > 0.0:
+                a, fa = root, fr
+                if side == 1:
+                    fb *= 0.5
+                side = 1
+            else:
+                b, fb = root, fr
+                if side == -1:
+                    fa *= 0.5
+                side = -1
+        when = t_prev + root
+        events[spec.name] = when if when <= spec.time else float("nan")
+
+
 def segment_starts(problem: Problem) -> np.ndarray:
     """Start time (s) of every control segment, plus the end time."""
     return np.concatenate([[0.0], np.cumsum([seg.duration for seg in problem.control])])
@@ -200,7 +275,7 @@ def simulate(
     stops = sorted(t for t in wanted if t > 0.0)
     before: dict[float, Snapshot] = {}
     after: dict[float, Snapshot] = {}
-    y = model.y0.copy()
+    y = model.state0.copy()
     q = np.zeros(model.quadrature_size())
     stats = Stats()
     h = problem.solver.first_step
@@ -212,12 +287,19 @@ def simulate(
         def report(t: float) -> None:
             cb(t, t_end)
 
+    events: dict[str, float] = {}
+    watch = [spec for spec in problem.reports if spec.quantity == "time_below"]
+    for spec in watch:  # already below at the start
+        if monitor_value(model, y, spec) <= float(spec.threshold or 0.0):
+            events[spec.name] = 0.0
     i_now = 0.0
     for k, seg in enumerate(problem.control):
         t0, t1 = float(starts[k]), float(starts[k + 1])
         system = _SegmentSystem(model, seg, t0)
         try:
-            state, i_now = system.initial_state(model, y, i_now)
+            state, i_now = system.initial_state(model, y, None, i_now)
+            z0, _ = system.split(state)
+            y = z0[:-1, 1:].copy()  # zero-volume nodes and free concentrations polished
         except (FloatingPointError, ValueError, ZeroDivisionError) as exc:
             raise SolverError(
                 f"no consistent state at the start of control segment {k + 1} ({exc})",
@@ -235,6 +317,15 @@ def simulate(
             snap = Snapshot(t, z_state[:-1, 1:].copy(), qs.copy(), system.current(t, st))
             before[t] = snap
             after[t] = snap
+
+        def on_step(
+            t_prev: float,
+            y_prev: np.ndarray,
+            t: float,
+            y_new: np.ndarray,
+            system: _SegmentSystem = system,
+        ) -> None:
+            _watch_events(model, system, watch, events, t_prev, y_prev, t, y_new)
 
         try:
             state, q, h = integrate_segment(
@@ -260,4 +351,4 @@ def simulate(
         i_now = system.current(t1, state)
         stats.segments += 1
     wall = _time.perf_counter() - wall0
-    return Result.build(problem, model, before, after, stats, wall)
+    return Result.build(problem, model, before, after, stats, wall, events)
