@@ -275,16 +275,36 @@ class Model:
         mass[:-1, 1 : 1 + self.m] = self.volumes[:, None]
         return mass.ravel()
 
-    def error_mask(self) -> np.ndarray:
-        """Components of Z under error control: the totals of compartments with volume."""
-        mask = np.zeros((self.nc + 1, self.bs), dtype=bool)
-        mask[:-1, 1 : 1 + self.m] = (self.volumes > 0)[:, None]
-        return mask.ravel()
+    def error_weights(self) -> tuple[np.ndarray, np.ndarray]:
+        """Weights of the components of Z in the integrator's error norm (volume per
+        area, m; 0 = not controlled) and which are log-concentrations (measured in ln
+        units). Totals and free concentrations count with their compartment's volume (a
+        zero-volume end node with its neighbour's); potentials are not controlled."""
+        vol = self.volumes.copy()
+        if self.left_node and vol[0] == 0.0:
+            vol[0] = vol[1]
+        if self.right_node and vol[-1] == 0.0:
+            vol[-1] = vol[-2]
+        weight = np.zeros((self.nc + 1, self.bs))
+        weight[:-1, 1:] = vol[:, None]
+        logs = np.zeros((self.nc + 1, self.bs), dtype=bool)
+        logs[:-1, 1 + self.m :] = self.spec.log_var[None, :]
+        return weight.ravel(), logs.ravel()
 
     def algebraic_mask(self) -> np.ndarray:
         """Components of Z with no time derivative (potentials, free concentrations,
         totals of zero-volume nodes, placeholders)."""
         return self.mass_vector() == 0.0
+
+    def equilibrium_drift(self, state: np.ndarray) -> float:
+        """Largest residual of the fast equilibria, relative to the component totals
+        involved (0 without equilibria)."""
+        if not self.r:
+            return 0.0
+        c = self.full(state)
+        res = self.spec.equilibrium_residual(state, c)
+        scale = np.abs(c) @ np.abs(self.spec.A[self.spec.reactive_comp]).T + 1e-12
+        return float(np.max(np.abs(res) / scale))
 
     def damped_mask(self) -> np.ndarray:
         """Components of Z whose Newton steps are limited: potential steps and log

@@ -182,6 +182,7 @@ class SolverSpec:
 ReportQuantity = Literal[
     "released",  # initial amount in the whole stack minus amount in region (mol/m^2)
     "amount",  # amount in region (mol/m^2)
+    "change",  # amount in region minus its amount at t = 0 (mol/m^2)
     "cleared",  # cumulative amount lost to exchange (blood) over the region (mol/m^2)
     "flux",  # species flux at a face (mol/(m^2 s))
     "transport_number",  # F z N_k / i at a face (-)
@@ -198,6 +199,7 @@ ReportQuantity = Literal[
 REPORT_UNITS: dict[str, str] = {
     "released": "mol/m^2",
     "amount": "mol/m^2",
+    "change": "mol/m^2",
     "cleared": "mol/m^2",
     "flux": "mol/(m^2 s)",
     "transport_number": "-",

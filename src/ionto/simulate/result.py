@@ -188,6 +188,10 @@ def evaluate_report(model: Model, snap: Snapshot, spec: ReportSpec) -> float:
         )
     if q == "amount":
         return ev.amount(sp, spec.region or whole, spec.total)
+    if q == "change":
+        initial = Evaluator(model, Snapshot(0.0, model.state0, snap.q, 0.0))
+        region = spec.region or whole
+        return ev.amount(sp, region, spec.total) - initial.amount(sp, region, spec.total)
     if q == "cleared":
         return ev.cleared(sp, spec.region or whole)
     if q == "flux":

@@ -71,6 +71,7 @@ class Stats:
     rhs_evaluations: int = 0
     factorizations: int = 0
     segments: int = 0
+    projections: int = 0
     history: list[float] = field(default_factory=list)
 
 
@@ -92,7 +93,9 @@ class BlockTridiagonalSystem(Protocol):
     States are flat vectors: nb * bs banded unknowns, then 0 or 1 border unknown."""
 
     mass: np.ndarray  # diagonal of M for the flat state (zeros: algebraic rows)
-    mask: np.ndarray  # components under error control
+    damped: np.ndarray  # components whose Newton steps are limited (potentials, logs)
+    weight: np.ndarray  # weight of each component in the error norm (0: not controlled)
+    logs: np.ndarray  # components that are log-concentrations (absolute error = rtol)
     nb: int  # number of blocks
     bs: int  # block size; banded part couples neighbouring blocks only
     pattern: tuple[np.ndarray, np.ndarray]  # (rows, cols) of the Jacobian values
@@ -111,6 +114,11 @@ class BlockTridiagonalSystem(Protocol):
 
     def time_derivative(self, t: float, data: Any) -> tuple[np.ndarray, np.ndarray] | None:
         """(dF/dt, dg/dt) at fixed state, or None when the system is autonomous."""
+        ...
+
+    def drift(self, t: float, y: np.ndarray) -> float:
+        """How far the algebraic equations that need it (fast equilibria) are from being
+        satisfied, relative to their scale; 0 when nothing needs watching."""
         ...
 
 
@@ -213,7 +221,6 @@ def integrate_segment(
     step size to try next."""
     asm = _BandAssembler(system.nb, system.bs, system.pattern)
     mass = system.mass
-    mask = system.mask
     t = t0
     h = min(h0, t1 - t0)
     pending = [s for s in stops if t0 < s <= t1]
@@ -221,6 +228,10 @@ def integrate_segment(
         pending.append(t1)
     yf = y.copy()
     steps_here = 0
+    # step-size control as in Hairer & Wanner's rodas: the predictive (Gustafsson)
+    # controller, and no growth right after a rejected step
+    h_acc, err_acc = 0.0, 1.0
+    rejected_last = False
     while pending:
         target = pending[0]
         if max_step is not None:
@@ -231,7 +242,7 @@ def integrate_segment(
             h = target - t
         outcome: tuple[np.ndarray, np.ndarray, float] | None
         try:
-            outcome = _rodas_step(system, asm, mass, mask, t, yf, q, h, rtol, atol, stats)
+            outcome = _rodas_step(system, asm, mass, t, yf, q, h, rtol, atol, stats)
             err = outcome[2]
         except (FloatingPointError, np.linalg.LinAlgError, ZeroDivisionError):
             err = np.inf
@@ -245,13 +256,25 @@ def integrate_segment(
             t_prev, y_prev = t, yf
             t = target if last else t + h
             yf, q = outcome[0], outcome[1]
+            if system.drift(t, yf) > 1e-2:
+                # a linearly implicit step leaves nonlinear equilibria slightly off:
+                # restore them (algebraic unknowns only, so balances are untouched)
+                yf = make_consistent(system, t, yf, system.damped)
+                stats.projections += 1
             if on_step is not None:
                 on_step(t_prev, y_prev, t, yf)
             stats.steps += 1
             if progress is not None:
                 progress(t)
-            fac = 0.9 * (max(err, 1e-10) ** -0.25)
-            h_next = h * min(6.0, max(0.2, fac))
+            quot = min(5.0, max(1.0 / 6.0, max(err, 1e-10) ** 0.25 / 0.9))
+            if h_acc > 0.0:
+                gus = (h_acc / h) * (max(err, 1e-10) ** 2 / err_acc) ** 0.25 / 0.9
+                quot = max(quot, min(5.0, max(1.0 / 6.0, gus)))
+            h_acc, err_acc = h, max(1e-2, err)
+            h_next = h / quot
+            if rejected_last:
+                h_next = min(h_next, h)
+            rejected_last = False
             if last:
                 pending.pop(0)
                 on_stop(t, yf, q)
@@ -260,6 +283,7 @@ def integrate_segment(
                 h = h_next
         else:
             stats.rejected += 1
+            rejected_last = True
             fac = 0.9 * (err**-0.25) if np.isfinite(err) else 0.1
             h *= min(0.5, max(0.1, fac))
             if h < 1e-14 * max(1.0, abs(t)):
@@ -278,7 +302,7 @@ def take_step(
 ) -> np.ndarray:
     """One RODAS4 step of size h from (t, y) without error control (event location)."""
     asm = _BandAssembler(system.nb, system.bs, system.pattern)
-    y_new, _, _ = _rodas_step(system, asm, system.mass, system.mask, t, y, q, h, 1.0, 1.0, Stats())
+    y_new, _, _ = _rodas_step(system, asm, system.mass, t, y, q, h, 1.0, 1.0, Stats())
     return y_new
 
 
@@ -286,7 +310,6 @@ def _rodas_step(
     system: BlockTridiagonalSystem,
     asm: _BandAssembler,
     mass: np.ndarray,
-    mask: np.ndarray,
     t: float,
     y: np.ndarray,
     q: np.ndarray,
@@ -342,9 +365,12 @@ def _rodas_step(
         q_new += a * uq
     y_new += us[5]
     q_new += uqs[5]
-    scale = atol + rtol * np.maximum(np.abs(y[mask]), np.abs(y_new[mask]))
     # volume-weighted RMS: an L2 norm in space, so the many tiny cells at interfaces
     # do not dominate step-size selection over the bulk they are a sliver of
-    w = mass[mask]
-    err = float(np.sqrt(np.sum(w * (us[5][mask] / scale) ** 2) / np.sum(w)))
+    sel = system.weight > 0
+    w = system.weight[sel]
+    scale = np.where(
+        system.logs[sel], rtol, atol + rtol * np.maximum(np.abs(y[sel]), np.abs(y_new[sel]))
+    )
+    err = float(np.sqrt(np.sum(w * (us[5][sel] / scale) ** 2) / np.sum(w)))
     return y_new, q_new, err

@@ -46,14 +46,16 @@ class _SegmentSystem:
         self.bs = model.bs
         self.nband = self.nb * self.bs
         mass = model.mass_vector()
-        mask = model.error_mask()
+        weight, logs = model.error_weights()
         damped = model.damped_mask()
         if self.voltage_mode:
             mass = np.append(mass, 0.0)
-            mask = np.append(mask, False)
+            weight = np.append(weight, 0.0)
+            logs = np.append(logs, False)
             damped = np.append(damped, False)
         self.mass = mass
-        self.mask = mask
+        self.weight = weight
+        self.logs = logs
         self.damped = damped
         self.shape = (self.nb, self.bs)
         self.pattern = model.jacobian_pattern()
@@ -96,6 +98,12 @@ class _SegmentSystem:
         if self.voltage_mode:
             out = out + data["q_i"] * di
         return np.asarray(out)
+
+    def drift(self, t: float, y: np.ndarray) -> float:
+        if not self.model.r:
+            return 0.0
+        z_state, _ = self.split(y)
+        return self.model.equilibrium_drift(z_state[:-1, 1:])
 
     def time_derivative(self, t: float, data: Any) -> tuple[np.ndarray, np.ndarray] | None:
         if self.slope == 0.0:
@@ -343,6 +351,7 @@ def simulate(
                 max_steps=problem.solver.max_steps,
                 progress=report,
                 max_step=problem.solver.max_step,
+                on_step=on_step if watch else None,
             )
         except StepFailure as exc:
             raise _solver_error(model, system, exc) from exc
