@@ -22,6 +22,7 @@ from ionto.simulate.problem import (
     Boundary,
     ElectrodeBoundary,
     ElectrodeReaction,
+    Equilibrium,
     FixedBoundary,
     Layer,
     MeshSpec,
@@ -35,7 +36,7 @@ from ionto.simulate.problem import (
     Species,
 )
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 
 
 def problem_to_dict(problem: Problem) -> dict[str, Any]:
@@ -58,10 +59,13 @@ def _boundary(data: dict[str, Any]) -> Boundary:
         assert reaction is not None
         return ElectrodeBoundary(reaction)
     if kind == "fixed":
-        return FixedBoundary(dict(data["concentrations"]))
+        return FixedBoundary(dict(data["concentrations"]), pH=data["pH"])
     if kind == "reservoir":
         return ReservoirBoundary(
-            data["volume_per_area"], dict(data["initial"]), _reaction(data["reaction"])
+            data["volume_per_area"],
+            dict(data["initial"]),
+            _reaction(data["reaction"]),
+            initial_pH=data["initial_pH"],
         )
     if kind == "no_flux":
         return NoFluxBoundary()
@@ -91,6 +95,8 @@ def problem_from_dict(data: dict[str, Any]) -> Problem:
         electroosmotic_coefficient=data["electroosmotic_coefficient"],
         exchange_concentrations=dict(data["exchange_concentrations"]),
         reactions=tuple(Reaction(**r) for r in data["reactions"]),
+        equilibria=tuple(Equilibrium(**e) for e in data["equilibria"]),
+        exchange_pH=data["exchange_pH"],
         output_times=tuple(data["output_times"]),
         reports=tuple(reports),
         solver=SolverSpec(**data["solver"]),

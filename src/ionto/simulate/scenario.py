@@ -52,6 +52,8 @@ Growth = Annotated[float, quantity(DIMENSIONLESS, gt=1)]
 Duty = Annotated[float, quantity(DIMENSIONLESS, gt=0, le=1)]
 RelTol = Annotated[float, quantity(DIMENSIONLESS, gt=0, lt=0.1)]
 AbsTol = Annotated[float, quantity("mol/m^3", gt=0)]
+PH = Annotated[float, quantity(DIMENSIONLESS, ge=-2, le=16)]
+PK = Annotated[float, quantity(DIMENSIONLESS, ge=-10, le=30)]
 Charge = Annotated[int, integer()]
 Count = Annotated[int, integer(ge=1)]
 
@@ -140,6 +142,23 @@ class LayerIn(StrictModel):
     initial: dict[str, Concentration] = Field(default_factory=dict)
     max_cell: Length | None = None
     reaction_rates: dict[str, Rate] = Field(default_factory=dict)
+    initial_pH: PH | None = None
+
+
+class EquilibriumIn(StrictModel):
+    """``[[equilibria]]``: an instantaneous equilibrium. ``kind = "water"`` (OH- = Kw/H+,
+    ``pK`` default 14); ``kind = "acid"``: ``acid`` <-> ``base`` + H+ with ``pK`` = pKa;
+    ``kind = "mass_action"``: ``product`` = ``constant`` * prod(reactant^nu) with the
+    constant as a quantity in (mol/m^3)^(1 - sum nu), e.g. "1e-14 M^2"."""
+
+    name: Name
+    kind: Literal["water", "acid", "mass_action"]
+    pK: PK | None = None
+    acid: str | None = None
+    base: str | None = None
+    product: str | None = None
+    reactants: dict[str, Stoichiometry] | None = None
+    constant: str | None = None
 
 
 class ReactionIn(StrictModel):
@@ -151,9 +170,11 @@ class ReactionIn(StrictModel):
 
 
 class ExchangeIn(StrictModel):
-    """``[exchange]``: blood-side concentrations (mol/m^3) for ``exchange_rate``."""
+    """``[exchange]``: blood-side concentrations (mol/m^3; totals with equilibria) for
+    ``exchange_rate``, optionally at a blood ``pH``."""
 
     concentrations: dict[str, Concentration]
+    pH: PH | None = None
 
 
 class ElectrodeReactionIn(StrictModel):
@@ -174,6 +195,8 @@ class BoundaryIn(StrictModel):
     initial: dict[str, Concentration] | None = None
     volume_per_area: Length | None = None
     volume: Volume | None = None
+    pH: PH | None = None
+    initial_pH: PH | None = None
 
 
 class BoundariesIn(StrictModel):
@@ -226,6 +249,14 @@ class AtIn(StrictModel):
     depth: Depth
 
 
+class SpanIn(StrictModel):
+    """A depth range inside one layer: from ``start`` to ``end`` below its left face."""
+
+    layer: str
+    start: Depth
+    end: Depth
+
+
 class ReportIn(StrictModel):
     """``[[report]]``: a named scalar result."""
 
@@ -234,8 +265,12 @@ class ReportIn(StrictModel):
     time: Instant
     species: str | None = None
     region: Region | None = None
+    span: SpanIn | None = None
     at: AtIn | None = None
     side: Literal["before", "after"] = "after"
+    total: bool = False
+    below_pH: PH | None = None
+    below: Concentration | None = None
 
 
 class Scenario(StrictModel):
@@ -251,6 +286,7 @@ class Scenario(StrictModel):
     species: list[SpeciesIn] = Field(min_length=1)
     layers: list[LayerIn] = Field(min_length=1)
     reactions: list[ReactionIn] = Field(default_factory=list)
+    equilibria: list[EquilibriumIn] = Field(default_factory=list)
     exchange: ExchangeIn | None = None
     boundary: BoundariesIn
     control: list[ControlIn] = Field(min_length=1)

@@ -15,11 +15,12 @@ from typing import TYPE_CHECKING, Literal
 
 from ionto.core.config import key_path, suggest
 from ionto.core.errors import ConfigError
-from ionto.core.units import format_si, round_si
+from ionto.core.units import format_si, parse_quantity, round_si
 from ionto.simulate.problem import (
     Boundary,
     ElectrodeBoundary,
     ElectrodeReaction,
+    Equilibrium,
     FixedBoundary,
     Layer,
     MeshSpec,
@@ -51,13 +52,15 @@ CONC = "mol/m^3"
 
 @dataclass(frozen=True)
 class Context:
-    """What the checks need to know about a scenario: charges, EN species, layer bounds."""
+    """What the checks need to know about a scenario: charges, EN species, layer bounds,
+    and the species fixed by fast equilibria (``secondary``)."""
 
     charges: dict[str, int]
     en: str
     layer_index: dict[str, int]
     bounds: list[tuple[float, float]]
     fixed_charges: list[float]
+    secondary: frozenset[str] = frozenset()
 
     @property
     def length(self) -> float:
@@ -72,6 +75,15 @@ class Context:
                 None,
                 "one of: " + ", ".join(self.charges),
                 f"unknown species {name!r}{suggest(name, self.charges)}",
+            )
+        if settable and name in self.secondary:
+            raise ConfigError(
+                field,
+                name,
+                None,
+                "primary species (not fixed by an equilibrium)",
+                f"{name!r} follows from a fast equilibrium; give the total of its primary "
+                "species instead (e.g. all phosphate as the base's total)",
             )
         if settable and name == self.en:
             raise ConfigError(
@@ -216,6 +228,7 @@ def _layers(s: Scenario, ctx: Context, reaction_names: set[str]) -> tuple[Layer,
                 initial=dict(layer.initial),
                 max_cell=layer.max_cell,
                 reaction_rates=dict(layer.reaction_rates),
+                initial_pH=layer.initial_pH,
             )
         )
     return tuple(out)
@@ -295,8 +308,8 @@ def _electrode(b: BoundaryIn, path: str, ctx: Context) -> ElectrodeReaction:
 
 _BOUNDARY_KEYS: dict[str, set[str]] = {
     "electrode": {"electrode", "reaction"},
-    "fixed": {"concentrations"},
-    "reservoir": {"electrode", "reaction", "initial", "volume_per_area", "volume"},
+    "fixed": {"concentrations", "pH"},
+    "reservoir": {"electrode", "reaction", "initial", "volume_per_area", "volume", "initial_pH"},
     "no_flux": set(),
 }
 
@@ -304,7 +317,8 @@ _BOUNDARY_KEYS: dict[str, set[str]] = {
 def _boundary(s: Scenario, side: Literal["left", "right"], ctx: Context) -> Boundary:
     b: BoundaryIn = getattr(s.boundary, side)
     path = f"boundary.{side}"
-    for key in ("electrode", "reaction", "concentrations", "initial", "volume_per_area", "volume"):
+    keys = ("electrode", "reaction", "concentrations", "initial", "volume_per_area", "volume")
+    for key in (*keys, "pH", "initial_pH"):
         if getattr(b, key) is not None and key not in _BOUNDARY_KEYS[b.type]:
             allowed = ", ".join(sorted(_BOUNDARY_KEYS[b.type] | {"type"}))
             raise ConfigError(
@@ -333,7 +347,7 @@ def _boundary(s: Scenario, side: Literal["left", "right"], ctx: Context) -> Boun
             f"{path}.concentrations",
             f"the {side} boundary",
         )
-        return FixedBoundary(dict(b.concentrations))
+        return FixedBoundary(dict(b.concentrations), pH=b.pH)
     # reservoir
     if (b.volume_per_area is None) == (b.volume is None):
         raise ConfigError(
@@ -359,7 +373,106 @@ def _boundary(s: Scenario, side: Literal["left", "right"], ctx: Context) -> Boun
     reaction = None
     if b.electrode is not None or b.reaction is not None:
         reaction = _electrode(b, path, ctx)
-    return ReservoirBoundary(volume_per_area, initial, reaction)
+    return ReservoirBoundary(volume_per_area, initial, reaction, initial_pH=b.initial_pH)
+
+
+_KW = 1e-8  # (mol/m^3)^2 at pKw 14
+
+
+def _equilibria(s: Scenario, charges: dict[str, int], en: str) -> tuple[Equilibrium, ...]:
+    """Fast equilibria in mass-action form, checked: species known, charge balanced,
+    each product fixed by exactly one equilibrium and never a reactant."""
+    out: list[Equilibrium] = []
+    for i, e in enumerate(s.equilibria):
+        path = f"equilibria[{i}]"
+
+        def need(key: str, value: object, path: str = path, kind: str = e.kind) -> None:
+            if value is None:
+                raise ConfigError(f"{path}.{key}", message=f"is required for kind {kind!r}")
+
+        def known(name: str, field: str) -> str:
+            if name not in charges:
+                raise ConfigError(
+                    field,
+                    name,
+                    None,
+                    "one of: " + ", ".join(charges),
+                    f"unknown species {name!r}{suggest(name, charges)}",
+                )
+            return name
+
+        if e.kind == "water":
+            known("H+", f"{path}.kind")
+            known("OH-", f"{path}.kind")
+            pkw = 14.0 if e.pK is None else e.pK
+            kw = _KW * 10.0 ** (14.0 - pkw)
+            eq = Equilibrium(e.name, "OH-", {"H+": -1.0}, kw)
+        elif e.kind == "acid":
+            need("acid", e.acid)
+            need("base", e.base)
+            need("pK", e.pK)
+            assert e.acid is not None and e.base is not None and e.pK is not None
+            known(e.acid, f"{path}.acid")
+            known(e.base, f"{path}.base")
+            known("H+", f"{path}.kind")
+            ka = 1000.0 * 10.0 ** (-e.pK)  # mol/m^3
+            eq = Equilibrium(e.name, e.acid, {e.base: 1.0, "H+": 1.0}, 1.0 / ka)
+        else:
+            need("product", e.product)
+            need("reactants", e.reactants)
+            need("constant", e.constant)
+            assert e.product is not None and e.reactants is not None and e.constant is not None
+            known(e.product, f"{path}.product")
+            for name in e.reactants:
+                known(name, key_path(f"{path}.reactants", name))
+            power = 1.0 - sum(e.reactants.values())
+            unit = "dimensionless" if power == 0 else f"(mol/m^3)**{power:g}"
+            value = parse_quantity(e.constant, unit, f"{path}.constant")
+            if not value > 0:
+                raise ConfigError(f"{path}.constant", e.constant, unit, "> 0")
+            eq = Equilibrium(e.name, e.product, dict(e.reactants), value)
+        charge = sum(charges[k] * nu for k, nu in eq.reactants.items())
+        if abs(charge - charges[eq.product]) > 1e-9:
+            raise ConfigError(
+                path,
+                e.name,
+                None,
+                "charge-balanced equilibria",
+                f"{eq.product!r} has charge {charges[eq.product]:+d} but its reactants carry "
+                f"{charge:+g}",
+            )
+        if en in (eq.product, *eq.reactants):
+            raise ConfigError(
+                path,
+                e.name,
+                None,
+                f"equilibria that do not involve {en!r}",
+                f"the electroneutrality species {en!r} cannot take part in an equilibrium",
+            )
+        out.append(eq)
+    _duplicates((e.name for e in s.equilibria), "equilibria", "equilibrium")
+    seen: dict[str, int] = {}
+    for i, eq in enumerate(out):
+        if eq.product in seen:
+            raise ConfigError(
+                f"equilibria[{i}]",
+                eq.name,
+                None,
+                "one equilibrium per product",
+                f"{eq.product!r} is already fixed by equilibria[{seen[eq.product]}]",
+            )
+        seen[eq.product] = i
+    reactants = {r for eq in out for r in eq.reactants}
+    for i, eq in enumerate(out):
+        if eq.product in reactants:
+            raise ConfigError(
+                f"equilibria[{i}]",
+                eq.name,
+                None,
+                "products that are not reactants of another equilibrium",
+                f"{eq.product!r} is fixed by {eq.name!r} and used as a reactant elsewhere",
+            )
+    return tuple(out)
 
 
 def _mesh(s: Scenario) -> MeshSpec:
@@ -383,12 +496,14 @@ def build_problem(s: Scenario) -> Problem:
     for layer in s.layers:
         bounds.append((x, round_si(x + layer.thickness)))
         x = round_si(x + layer.thickness)
+    equilibria = _equilibria(s, charges, s.electroneutral_species)
     ctx = Context(
         charges=charges,
         en=s.electroneutral_species,
         layer_index={layer.name: i for i, layer in enumerate(s.layers)},
         bounds=bounds,
         fixed_charges=[layer.fixed_charge for layer in s.layers],
+        secondary=frozenset(eq.product for eq in equilibria),
     )
     mesh = _mesh(s)
     reactions = _reactions(s, ctx)
@@ -413,6 +528,8 @@ def build_problem(s: Scenario) -> Problem:
         smoothing=s.smoothing,
         electroosmotic_coefficient=s.electroosmotic_coefficient,
         exchange_concentrations=exchange,
+        exchange_pH=s.exchange.pH if s.exchange is not None else None,
+        equilibria=equilibria,
         reactions=reactions,
         output_times=output_times(s, duration),
         reports=reports,

@@ -138,22 +138,45 @@ def output_times(s: Scenario, duration: float) -> tuple[float, ...]:
     return tuple(sorted(times))
 
 
-_NEEDS_REGION = {"released", "amount"}
-_MAY_HAVE_REGION = {"released", "amount", "cleared"}
+_NEEDS_REGION = {"released", "amount", "change"}
+_MAY_HAVE_REGION = {"released", "amount", "cleared", "change", "pH", "time_below"}
 _NEEDS_AT = {"flux", "transport_number", "concentration", "potential"}
-_NO_SPECIES = {"voltage", "current"}
+_REGION_OR_AT = {"pH", "time_below"}
+_NO_SPECIES = {"voltage", "current", "potential"}
+_MAY_BE_TOTAL = {"released", "amount", "change", "flux", "concentration", "time_below"}
 
 
 def report_spec(r: ReportIn, path: str, ctx: Context, duration: float) -> ReportSpec:
     q = r.quantity
     if q in _NO_SPECIES and r.species is not None:
         raise ConfigError(f"{path}.species", message=f"is not used by quantity {q!r}")
-    if q not in _NO_SPECIES:
+    if q not in _NO_SPECIES and q != "pH":
         if r.species is None:
             raise ConfigError(f"{path}.species", message=f"is required for quantity {q!r}")
         ctx.species(r.species, f"{path}.species")
+    if q == "pH" and r.species not in (None, "H+"):
+        raise ConfigError(f"{path}.species", r.species, None, '"H+"', "pH is that of H+")
+    if q == "pH" and "H+" not in ctx.charges:
+        raise ConfigError(f"{path}.quantity", q, None, "a scenario with an H+ species")
+    if r.total and q not in _MAY_BE_TOTAL:
+        raise ConfigError(f"{path}.total", message=f"is not used by quantity {q!r}")
     region = None
-    if r.region is not None:
+    if r.region is not None and r.span is not None:
+        raise ConfigError(f"{path}.span", message="give either region (layers) or span, not both")
+    if r.span is not None:
+        if q not in _MAY_HAVE_REGION:
+            raise ConfigError(f"{path}.span", message=f"is not used by quantity {q!r}")
+        index = ctx.layer(r.span.layer, f"{path}.span.layer")
+        lo, hi = ctx.bounds[index]
+        if not r.span.start < r.span.end <= (hi - lo) * (1 + 1e-12):
+            raise ConfigError(
+                f"{path}.span",
+                f"{format_si(r.span.start, 'm')} .. {format_si(r.span.end, 'm')}",
+                "m",
+                f"0 <= start < end <= {format_si(hi - lo, 'm')} (inside {r.span.layer!r})",
+            )
+        region = (round_si(lo + r.span.start), round_si(min(lo + r.span.end, hi)))
+    elif r.region is not None:
         if q not in _MAY_HAVE_REGION:
             raise ConfigError(f"{path}.region", message=f"is not used by quantity {q!r}")
         first = ctx.layer(r.region[0], f"{path}.region")
@@ -167,6 +190,8 @@ def report_spec(r: ReportIn, path: str, ctx: Context, duration: float) -> Report
                 f"layer {r.region[0]!r} comes after {r.region[1]!r}",
             )
         region = (ctx.bounds[first][0], ctx.bounds[last][1])
+    if region is not None:
+        pass
     elif q in _NEEDS_REGION:
         raise ConfigError(
             f"{path}.region",
@@ -176,7 +201,7 @@ def report_spec(r: ReportIn, path: str, ctx: Context, duration: float) -> Report
         region = (0.0, ctx.length)
     position = None
     if r.at is not None:
-        if q not in _NEEDS_AT:
+        if q not in _NEEDS_AT and q not in _REGION_OR_AT:
             raise ConfigError(f"{path}.at", message=f"is not used by quantity {q!r}")
         start = ctx.bounds[ctx.layer(r.at.layer, f"{path}.at.layer")][0]
         position = start + r.at.depth
@@ -196,5 +221,23 @@ def report_spec(r: ReportIn, path: str, ctx: Context, duration: float) -> Report
             message=f'is required for quantity {q!r} (e.g. at = {{ layer = "tissue", '
             'depth = "0 um" })',
         )
+    if q in _REGION_OR_AT and (region is None) == (position is None):
+        raise ConfigError(
+            f"{path}.span",
+            message=f"quantity {q!r} needs exactly one of region, span (a mean) or at (a point)",
+        )
+    threshold = None
+    if q == "time_below":
+        if r.species == "H+" and not r.total:
+            if r.below_pH is None:
+                raise ConfigError(f"{path}.below_pH", message="is required (the pH threshold)")
+            threshold = r.below_pH
+        else:
+            if r.below is None:
+                raise ConfigError(f"{path}.below", message='is required (e.g. below = "1 mM")')
+            threshold = r.below
+    elif r.below_pH is not None or r.below is not None:
+        raise ConfigError(f"{path}.below", message=f"is not used by quantity {q!r}")
     time = _within(r.time, duration, f"{path}.time")
-    return ReportSpec(r.name, q, time, r.species, region, position, r.side)
+    species = "H+" if q == "pH" else r.species
+    return ReportSpec(r.name, q, time, species, region, position, r.side, r.total, threshold)
