@@ -1,0 +1,226 @@
+"""Behaviours that the domain claims of ../shared/domain/seed-claims.md require of the
+transport model (one test per claim, named after it). Claims that need model parts not
+built yet (pores in parallel P5, both electrodes P3, perfusion response P9/P19, reverse
+iontophoresis P18, ...) are listed on their issue, not faked here."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+import pytest
+
+from ionto.simulate.problem import (
+    FARADAY,
+    ElectrodeBoundary,
+    ElectrodeReaction,
+    FixedBoundary,
+    Layer,
+    MeshSpec,
+    Problem,
+    ReportSpec,
+    ReservoirBoundary,
+    Segment,
+    SolverSpec,
+    Species,
+)
+from ionto.simulate.result import Result
+from ionto.simulate.simulation import simulate
+
+AGCL = ElectrodeReaction("Ag/AgCl", {"Cl-": -1.0}, {"Cl-": 1.0})
+GEL, BARRIER, TISSUE = 500e-6, 15e-6, 1.5e-3
+SKIN_START = GEL
+TISSUE_START = GEL + BARRIER
+LENGTH = GEL + BARRIER + TISSUE
+
+
+def _skin(
+    drugs: dict[str, tuple[int, float, float]], control: tuple[Segment, ...], **kw: object
+) -> Problem:
+    """Gel with drugs {name: (charge, D, concentration)} | charged barrier | perfused
+    tissue | deep tissue at 140 mM NaCl, under an Ag/AgCl electrode at x = 0."""
+    species = tuple(Species(n, z, d) for n, (z, d, _) in drugs.items()) + (
+        Species("Na+", 1, 1.33e-9),
+        Species("Cl-", -1, 2.03e-9),
+    )
+    gel = {n: c for n, (_, _, c) in drugs.items()}
+    anions = -sum(z * c for z, _, c in drugs.values() if z < 0)
+    gel["Na+"] = gel.get("Na+", 0.0) + anions + float(kw.pop("background", 0.0))  # type: ignore[arg-type]
+    layers = (
+        Layer("gel", GEL, 0.8, initial=gel),
+        Layer("barrier", BARRIER, 1e-4, fixed_charge=-30.0, initial={"Na+": 140.0}),
+        Layer(
+            "tissue", TISSUE, 0.4, exchange_rate=kw.pop("perfusion", 1e-3), initial={"Na+": 140.0}
+        ),  # type: ignore[arg-type]
+    )
+    base = Problem(
+        species=species,
+        electroneutral_species="Cl-",
+        layers=layers,
+        left=ElectrodeBoundary(AGCL),
+        right=FixedBoundary({"Na+": 140.0}),
+        control=control,
+        mesh=MeshSpec(0.2e-6, 25e-6, 1.15),
+        electroosmotic_coefficient=2e-9,
+        exchange_concentrations={"Na+": 140.0},
+        solver=SolverSpec(rtol=1e-5, atol=1e-7),
+        temperature=305.15,
+    )
+    return dataclasses.replace(base, **kw)  # type: ignore[arg-type]
+
+
+def _delivered(result: Result, name: str) -> float:
+    """Drug that left the gel: into the skin, to the blood or deeper (mol/m^2)."""
+    k = result.species_names.index(name)
+    return float(result.final_first_layer_release[k])
+
+
+DRUG = {"D+": (1, 6e-10, 50.0)}
+
+
+def test_P1_pulsed_monophasic_delivers_like_dc_and_biphasic_does_not() -> None:
+    """Pulsed monophasic current (50 % duty, twice the amplitude) delivers what DC of the
+    same mean current does; charge-balanced biphasic current delivers little."""
+    dc = simulate(_skin(DRUG, (Segment(300.0, 2.0, 2.0),)))
+    pulsed = simulate(
+        _skin(DRUG, tuple(Segment(5.0, 4.0 * (k % 2 == 0), 4.0 * (k % 2 == 0)) for k in range(60)))
+    )
+    biphasic = simulate(
+        _skin(
+            DRUG,
+            tuple(
+                Segment(5.0, 4.0 * (1 - 2 * (k % 2)), 4.0 * (1 - 2 * (k % 2))) for k in range(60)
+            ),
+        )
+    )
+    passive = simulate(_skin(DRUG, (Segment(300.0, 0.0, 0.0),)))
+    d_dc, d_pulsed = _delivered(dc, "D+"), _delivered(pulsed, "D+")
+    assert d_pulsed == pytest.approx(d_dc, rel=0.05)
+    assert _delivered(biphasic, "D+") < 0.2 * d_dc
+    assert _delivered(biphasic, "D+") < 3.0 * _delivered(passive, "D+")
+
+
+def test_P2_polarity_matters_and_neutrals_move_by_diffusion_and_electroosmosis() -> None:
+    """A cation under the anode is delivered far better than under the cathode; a neutral
+    solute moves only by diffusion and electroosmosis (more under the anode, where the
+    flow goes into the negatively charged skin)."""
+    anode = simulate(_skin(DRUG, (Segment(600.0, 3.0, 3.0),)))
+    cathode = simulate(_skin(DRUG, (Segment(600.0, -3.0, -3.0),)))
+    assert _delivered(anode, "D+") > 30.0 * max(_delivered(cathode, "D+"), 1e-30)
+    neutral = {"N": (0, 6e-10, 50.0)}
+    salt = {"background": 140.0}
+    n_anode = _delivered(simulate(_skin(neutral, (Segment(600.0, 3.0, 3.0),), **salt)), "N")
+    n_passive = _delivered(simulate(_skin(neutral, (Segment(600.0, 0.0, 0.0),), **salt)), "N")
+    n_no_eo = _delivered(
+        simulate(
+            _skin(neutral, (Segment(600.0, 3.0, 3.0),), electroosmotic_coefficient=0.0, **salt)
+        ),
+        "N",
+    )
+    assert n_no_eo == pytest.approx(n_passive, rel=0.02)  # no migration for z = 0
+    assert n_anode > 1.2 * n_passive  # electroosmosis carries it (barrier Peclet ~1.5)
+
+
+def test_P6_P14_ions_differ_in_depth_and_share_the_current() -> None:
+    """Two drugs in one gel: they reach different depths (mobility), and with the other
+    ions their transport numbers add up to one (they compete for the current)."""
+    drugs = {"A+": (1, 1.0e-9, 40.0), "B+": (1, 3.0e-10, 40.0)}
+    t_end = 600.0
+    at = TISSUE_START + 5e-6
+    reports = tuple(
+        ReportSpec(f"t_{sp}", "transport_number", t_end, sp, position=at, side="before")
+        for sp in ("A+", "B+", "Na+", "Cl-")
+    ) + tuple(
+        ReportSpec(
+            f"c_{sp}", "concentration", t_end, sp, position=TISSUE_START + 300e-6, side="before"
+        )
+        for sp in ("A+", "B+")
+    )
+    result = simulate(_skin(drugs, (Segment(t_end, 3.0, 3.0),), reports=reports))
+    r = result.reports
+    assert r["t_A+"] + r["t_B+"] + r["t_Na+"] + r["t_Cl-"] == pytest.approx(1.0, abs=1e-9)
+    assert r["t_A+"] > 1.5 * r["t_B+"] > 0
+    assert r["c_A+"] > 1.5 * r["c_B+"]
+
+
+def test_P11_delivery_is_linear_in_charge() -> None:
+    """At fixed composition (a large stirred reservoir of drug) the steady flux of drug
+    out of the barrier follows the current: over a fourfold range of current the flux per
+    unit current stays within 20 % (it rises 15 %: a stronger field pushes back the Na+
+    that diffuses into the barrier from the tissue, so the drug carries a larger share),
+    and it never exceeds Faraday's bound i / F."""
+    at = TISSUE_START
+    fluxes = []
+    for current in (1.0, 2.0, 4.0):
+        problem = _skin(
+            DRUG,
+            (Segment(1800.0, current, current),),
+            left=ReservoirBoundary(20e-3, {"D+": 50.0}, AGCL),
+            reports=(ReportSpec("n", "flux", 1800.0, "D+", position=at, side="before"),),
+        )
+        fluxes.append(simulate(problem).reports["n"])
+    per_current = np.array(fluxes) / np.array([1.0, 2.0, 4.0])
+    assert per_current == pytest.approx(per_current[0], rel=0.2)
+    assert np.all(np.diff(per_current) > 0)
+    assert np.all(per_current * FARADAY < 1.0)
+
+
+def test_P12_P15_depot_spreads_by_diffusion_and_persists() -> None:
+    """After the current stops the drug keeps moving from the depot below the barrier by
+    diffusion (the field in the viable tissue is small even while current flows), and a
+    depot remains long after the current."""
+    t_on, t_end = 600.0, 600.0 + 3 * 3600.0
+    at = TISSUE_START + 300e-6
+    reports = (
+        ReportSpec("deep_on", "amount", t_on, "D+", region=(at, LENGTH), side="before"),
+        ReportSpec("deep_later", "amount", t_on + 1800.0, "D+", region=(at, LENGTH)),
+        ReportSpec("skin_on", "amount", t_on, "D+", region=(TISSUE_START, LENGTH)),
+        ReportSpec("skin_end", "amount", t_end, "D+", region=(TISSUE_START, LENGTH)),
+        ReportSpec("phi_tissue", "potential", t_on, position=TISSUE_START + 10e-6, side="before"),
+        ReportSpec("phi_deep", "potential", t_on, position=LENGTH, side="before"),
+        ReportSpec("volts", "voltage", t_on, side="before"),
+    )
+    r = simulate(
+        _skin(
+            DRUG,
+            (Segment(t_on, 3.0, 3.0), Segment(t_end - t_on, 0.0, 0.0)),
+            reports=reports,
+            perfusion=1e-4,
+        )
+    ).reports
+    assert r["deep_later"] > 1.2 * r["deep_on"]  # spreading continues with no current
+    assert (r["phi_tissue"] - r["phi_deep"]) < 0.1 * r["volts"]  # small field in the tissue
+    assert r["skin_end"] > 0.1 * r["skin_on"]  # a depot is still there 3 h later
+
+
+def test_P13_more_perfusion_less_depth_more_uptake() -> None:
+    """Raising dermal perfusion lowers the deep-tissue concentration and raises the amount
+    taken up by the blood."""
+    at = TISSUE_START + 600e-6
+
+    def run(perfusion: float) -> dict[str, float]:
+        reports = (
+            ReportSpec("deep", "concentration", 1200.0, "D+", position=at, side="before"),
+            ReportSpec("blood", "cleared", 1200.0, "D+", region=(0.0, LENGTH), side="before"),
+        )
+        return simulate(
+            _skin(DRUG, (Segment(1200.0, 3.0, 3.0),), reports=reports, perfusion=perfusion)
+        ).reports
+
+    low, high = run(2e-4), run(5e-3)
+    assert high["deep"] < 0.5 * low["deep"]
+    assert high["blood"] > 2.0 * low["blood"]
+
+
+def test_P4_current_alone_changes_the_tissue() -> None:
+    """Current with no drug still drives ions and changes concentrations under the
+    electrode (chloride depletion at the Ag/AgCl anode); pH changes under inert
+    electrodes are in test_chemistry.py."""
+    saline = (
+        Layer("gel", GEL, 0.8, initial={"Na+": 140.0}),
+        Layer("barrier", BARRIER, 1e-4, fixed_charge=-30.0, initial={"Na+": 140.0}),
+        Layer("tissue", TISSUE, 0.4, exchange_rate=1e-3, initial={"Na+": 140.0}),
+    )
+    reports = (ReportSpec("cl", "concentration", 600.0, "Cl-", position=0.0, side="before"),)
+    r = simulate(_skin({}, (Segment(600.0, 3.0, 3.0),), reports=reports, layers=saline)).reports
+    assert r["cl"] < 0.9 * 140.0
