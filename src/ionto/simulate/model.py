@@ -43,6 +43,7 @@ from ionto.simulate.problem import (
     FARADAY,
     GAS_CONSTANT,
     ElectrodeBoundary,
+    ElectrodeReaction,
     FixedBoundary,
     NoFluxBoundary,
     Problem,
@@ -65,6 +66,8 @@ class _End:
     totals: np.ndarray
     ph: float
     x_charge: float
+    fresh: tuple[np.ndarray, np.ndarray] | None = None  # (anodic, cathodic) while unspent
+    spent: tuple[np.ndarray, np.ndarray] | None = None  # water electrolysis once spent
 
 
 class Model:
@@ -220,7 +223,8 @@ class Model:
             an, ca = stoichiometry(boundary.reaction, self.names)
             totals = np.array([boundary.initial.get(nm, 0.0) for nm in comp_names])
             ph_res = np.nan if boundary.initial_pH is None else boundary.initial_pH
-            return _End(True, boundary.volume_per_area, an, ca, zeros, totals, ph_res, x_end)
+            end = _End(True, boundary.volume_per_area, an, ca, zeros, totals, ph_res, x_end)
+            return self._with_capacity(end, boundary.reaction)
         if isinstance(boundary, ElectrodeBoundary):
             an, ca = stoichiometry(boundary.reaction, self.names)
         elif isinstance(boundary, NoFluxBoundary):
@@ -228,7 +232,37 @@ class Model:
         else:  # pragma: no cover - the Boundary union is closed
             raise TypeError(boundary)
         # a zero-volume node: starts like the neighbouring cell; made consistent later
-        return _End(True, 0.0, an, ca, zeros, cell_totals.copy(), np.nan, x_end)
+        end = _End(True, 0.0, an, ca, zeros, cell_totals.copy(), np.nan, x_end)
+        if isinstance(boundary, ElectrodeBoundary):
+            return self._with_capacity(end, boundary.reaction)
+        return end
+
+    def _with_capacity(self, end: _End, reaction: ElectrodeReaction | None) -> _End:
+        if reaction is None or (
+            reaction.anodic_capacity is None and reaction.cathodic_capacity is None
+        ):
+            return end
+        for name in (*reaction.exhausted_anodic, *reaction.exhausted_cathodic):
+            if name not in self.names:
+                raise ValueError(
+                    f"electrode {reaction.name!r} has a capacity, and once spent it makes "
+                    f"{name}: add {name} (and water's equilibrium) to the species"
+                )
+        spent = stoichiometry(
+            ElectrodeReaction("spent", reaction.exhausted_anodic, reaction.exhausted_cathodic),
+            self.names,
+        )
+        end.fresh = (end.anodic, end.cathodic)
+        end.spent = spent
+        return end
+
+    def set_spent(self, left: tuple[bool, bool], right: tuple[bool, bool]) -> None:
+        """Switch each end's electrode chemistry: (anodic, cathodic) spent or not."""
+        for end, flags in ((self.left, left), (self.right, right)):
+            if end.fresh is None or end.spent is None:
+                continue
+            end.anodic = end.spent[0] if flags[0] else end.fresh[0]
+            end.cathodic = end.spent[1] if flags[1] else end.fresh[1]
 
     def electrode_flux(self, end: _End, anodic_current: float) -> np.ndarray:
         """Species released into the medium (mol/(m^2 s)) by an end's electrode passing

@@ -94,11 +94,20 @@ class ElectrodeReaction:
 
     Ag/AgCl: anodic {Cl-: -1} (Ag + Cl- -> AgCl + e-), cathodic {Cl-: +1}.
     Inert (Pt, carbon): anodic {H+: +1} (2 H2O -> O2 + 4 H+ + 4 e-), cathodic {OH-: +1}.
+
+    A reactive electrode holds a finite amount of reactant. ``anodic_capacity`` (C/m^2) is
+    the net anodic charge it can pass (e.g. the silver of an Ag/AgCl anode),
+    ``cathodic_capacity`` the net cathodic charge (its AgCl); beyond them water
+    electrolysis takes over with the ``exhausted_*`` stoichiometry. None = unlimited.
     """
 
     name: str
     anodic: dict[str, float]
     cathodic: dict[str, float]
+    anodic_capacity: float | None = None
+    cathodic_capacity: float | None = None
+    exhausted_anodic: dict[str, float] = field(default_factory=lambda: {"H+": 1.0})
+    exhausted_cathodic: dict[str, float] = field(default_factory=lambda: {"OH-": 1.0})
 
 
 @dataclass(frozen=True)

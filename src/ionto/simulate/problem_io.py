@@ -36,7 +36,7 @@ from ionto.simulate.problem import (
     Species,
 )
 
-FORMAT_VERSION = 2
+FORMAT_VERSION = 3
 
 
 def problem_to_dict(problem: Problem) -> dict[str, Any]:
@@ -49,7 +49,15 @@ def problem_to_dict(problem: Problem) -> dict[str, Any]:
 def _reaction(data: dict[str, Any] | None) -> ElectrodeReaction | None:
     if data is None:
         return None
-    return ElectrodeReaction(data["name"], dict(data["anodic"]), dict(data["cathodic"]))
+    return ElectrodeReaction(
+        data["name"],
+        dict(data["anodic"]),
+        dict(data["cathodic"]),
+        data["anodic_capacity"],
+        data["cathodic_capacity"],
+        dict(data["exhausted_anodic"]),
+        dict(data["exhausted_cathodic"]),
+    )
 
 
 def _boundary(data: dict[str, Any]) -> Boundary:

@@ -53,6 +53,7 @@ Duty = Annotated[float, quantity(DIMENSIONLESS, gt=0, le=1)]
 RelTol = Annotated[float, quantity(DIMENSIONLESS, gt=0, lt=0.1)]
 AbsTol = Annotated[float, quantity("mol/m^3", gt=0)]
 PH = Annotated[float, quantity(DIMENSIONLESS, ge=-2, le=16)]
+ElectrodeCharge = Annotated[float, quantity("C", gt=0)]
 PK = Annotated[float, quantity(DIMENSIONLESS, ge=-10, le=30)]
 Charge = Annotated[int, integer()]
 Count = Annotated[int, integer(ge=1)]
@@ -197,6 +198,8 @@ class BoundaryIn(StrictModel):
     volume: Volume | None = None
     pH: PH | None = None
     initial_pH: PH | None = None
+    anodic_capacity: ElectrodeCharge | None = None
+    cathodic_capacity: ElectrodeCharge | None = None
 
 
 class BoundariesIn(StrictModel):

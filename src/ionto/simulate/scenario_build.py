@@ -263,7 +263,37 @@ def _exchange(s: Scenario, ctx: Context) -> dict[str, float]:
     return out
 
 
-def _electrode(b: BoundaryIn, path: str, ctx: Context) -> ElectrodeReaction:
+def _electrode(
+    b: BoundaryIn, path: str, ctx: Context, area: float | None = None
+) -> ElectrodeReaction:
+    """The electrode reaction of a boundary, with its capacities per area (C/m^2)."""
+    reaction = _electrode_reaction(b, path, ctx)
+    if b.anodic_capacity is None and b.cathodic_capacity is None:
+        return reaction
+    if area is None:
+        key = "anodic_capacity" if b.anodic_capacity is not None else "cathodic_capacity"
+        raise ConfigError(
+            f"{path}.{key}",
+            message='needs a top-level electrode_area (e.g. "10 cm^2") to turn the '
+            "electrode's charge capacity into a capacity per area",
+        )
+    for name in ("H+", "OH-"):
+        if name not in ctx.charges:
+            raise ConfigError(
+                f"{path}.anodic_capacity",
+                message=f"a spent electrode electrolyses water: add {name} (and the water "
+                "equilibrium) to [[species]]",
+            )
+    return ElectrodeReaction(
+        reaction.name,
+        dict(reaction.anodic),
+        dict(reaction.cathodic),
+        None if b.anodic_capacity is None else b.anodic_capacity / area,
+        None if b.cathodic_capacity is None else b.cathodic_capacity / area,
+    )
+
+
+def _electrode_reaction(b: BoundaryIn, path: str, ctx: Context) -> ElectrodeReaction:
     if b.electrode is not None and b.reaction is not None:
         raise ConfigError(
             f"{path}.reaction",
@@ -307,9 +337,18 @@ def _electrode(b: BoundaryIn, path: str, ctx: Context) -> ElectrodeReaction:
 
 
 _BOUNDARY_KEYS: dict[str, set[str]] = {
-    "electrode": {"electrode", "reaction"},
+    "electrode": {"electrode", "reaction", "anodic_capacity", "cathodic_capacity"},
     "fixed": {"concentrations", "pH"},
-    "reservoir": {"electrode", "reaction", "initial", "volume_per_area", "volume", "initial_pH"},
+    "reservoir": {
+        "electrode",
+        "reaction",
+        "initial",
+        "volume_per_area",
+        "volume",
+        "initial_pH",
+        "anodic_capacity",
+        "cathodic_capacity",
+    },
     "no_flux": set(),
 }
 
@@ -318,7 +357,7 @@ def _boundary(s: Scenario, side: Literal["left", "right"], ctx: Context) -> Boun
     b: BoundaryIn = getattr(s.boundary, side)
     path = f"boundary.{side}"
     keys = ("electrode", "reaction", "concentrations", "initial", "volume_per_area", "volume")
-    for key in (*keys, "pH", "initial_pH"):
+    for key in (*keys, "pH", "initial_pH", "anodic_capacity", "cathodic_capacity"):
         if getattr(b, key) is not None and key not in _BOUNDARY_KEYS[b.type]:
             allowed = ", ".join(sorted(_BOUNDARY_KEYS[b.type] | {"type"}))
             raise ConfigError(
@@ -335,7 +374,7 @@ def _boundary(s: Scenario, side: Literal["left", "right"], ctx: Context) -> Boun
                 message='is required: a built-in electrode ("Ag/AgCl" or "inert") or a '
                 "custom reaction = { anodic = {...}, cathodic = {...} }",
             )
-        return ElectrodeBoundary(_electrode(b, path, ctx))
+        return ElectrodeBoundary(_electrode(b, path, ctx, s.electrode_area))
     if b.type == "fixed":
         if b.concentrations is None:
             raise ConfigError(f"{path}.concentrations", message="is required for type 'fixed'")
@@ -372,7 +411,7 @@ def _boundary(s: Scenario, side: Literal["left", "right"], ctx: Context) -> Boun
     ctx.check_electroneutral(initial, 0.0, f"{path}.initial", f"the {side} reservoir")
     reaction = None
     if b.electrode is not None or b.reaction is not None:
-        reaction = _electrode(b, path, ctx)
+        reaction = _electrode(b, path, ctx, s.electrode_area)
     return ReservoirBoundary(volume_per_area, initial, reaction, initial_pH=b.initial_pH)
 
 

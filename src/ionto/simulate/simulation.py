@@ -14,7 +14,8 @@ from typing import Any
 
 import numpy as np
 
-from ionto.core.errors import SolverError
+from ionto.core.errors import ConfigError, SolverError
+from ionto.simulate.electrodes import schedule
 from ionto.simulate.mesh import build_mesh
 from ionto.simulate.model import Model
 from ionto.simulate.problem import Problem, Segment
@@ -301,8 +302,15 @@ def simulate(
         if monitor_value(model, y, spec) <= float(spec.threshold or 0.0):
             events[spec.name] = 0.0
     i_now = 0.0
-    for k, seg in enumerate(problem.control):
-        t0, t1 = float(starts[k]), float(starts[k + 1])
+    try:
+        pieces = schedule(problem)
+    except ValueError as exc:
+        raise ConfigError("control", message=str(exc)) from None
+    for k, piece in enumerate(pieces):
+        seg = piece.segment
+        t0 = piece.t_start
+        t1 = t0 + seg.duration if k + 1 < len(pieces) else t_end
+        model.set_spent(piece.left, piece.right)
         system = _SegmentSystem(model, seg, t0)
         try:
             state, i_now = system.initial_state(model, y, None, i_now)
@@ -310,7 +318,7 @@ def simulate(
             y = z0[:-1, 1:].copy()  # zero-volume nodes and free concentrations polished
         except (FloatingPointError, ValueError, ZeroDivisionError) as exc:
             raise SolverError(
-                f"no consistent state at the start of control segment {k + 1} ({exc})",
+                f"no consistent state at the start of control piece {k + 1} ({exc})",
                 t0,
                 _diagnose(model, y) or "check the control values of that segment",
             ) from exc
