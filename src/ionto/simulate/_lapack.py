@@ -64,6 +64,13 @@ class BandedLU:
         if info != 0:
             raise np.linalg.LinAlgError(f"banded LU failed (dgbtrf info={info})")
 
+    def solve_many(self, rhs: np.ndarray) -> np.ndarray:
+        """Solve A X = rhs for a 2D right-hand side (n, k)."""
+        x, info = self._trs(self.lu, self.kl, self.ku, np.asfortranarray(rhs), self.piv)
+        if info != 0:
+            raise np.linalg.LinAlgError(f"banded solve failed (dgbtrs info={info})")
+        return np.asarray(x).reshape(rhs.shape)
+
     def solve(self, rhs: np.ndarray) -> np.ndarray:
         """Solve A x = rhs for a 1D right-hand side."""
         x, info = self._trs(self.lu, self.kl, self.ku, rhs, self.piv)

@@ -201,6 +201,28 @@ class Model:
             b = spec.component_index(rx.product)
             assert a is not None and b is not None
             self.reactions.append((a, b, full))
+        # plasma compartments (one-compartment pharmacokinetics), per treated area
+        self.t_ext_now = self.t_ext.copy()
+        self.sys_comp = np.zeros(0, dtype=int)
+        self.sys_capacity = np.zeros(0)
+        self.sys_clear = np.zeros(0)
+        self.plasma0 = np.zeros(0)
+        if problem.systemic:
+            if problem.treated_area is None:
+                raise ValueError("systemic compartments need the treated skin area")
+            comps = []
+            for sysd in problem.systemic:
+                j = spec.component_index(sysd.species)
+                if j is None:
+                    raise ValueError(f"{sysd.species!r} is not a conserved total: no plasma")
+                comps.append(j)
+            self.sys_comp = np.array(comps, dtype=int)
+            area = problem.treated_area
+            self.sys_capacity = np.array([d.volume / area for d in problem.systemic])
+            self.sys_clear = np.array([d.clearance / area for d in problem.systemic])
+            self.plasma0 = np.array([d.initial for d in problem.systemic])
+        self.nsys = self.sys_comp.size
+        self.set_plasma(self.plasma0)
         self.balance_names = [*comp_names, names[self.en]]
         self.nbal = self.m + 1
         self.zbal = np.append(spec.zp, self.z_en)
@@ -353,8 +375,51 @@ class Model:
         return float(-u_faces.sum() / self.f_t)
 
     def quadrature_size(self) -> int:
-        """Number of quadrature states: in, out, exchange per compartment, reactions."""
-        return (3 + self.nc) * self.nbal
+        """Number of quadrature states: in, out, exchange per compartment, reactions,
+        elimination from each plasma compartment."""
+        return (3 + self.nc) * self.nbal + self.nsys
+
+    # ------------------------------------------------------------------ plasma
+    def set_plasma(self, plasma: np.ndarray) -> None:
+        """Plasma concentrations (mol/m^3) the exchange term works against from now on."""
+        self.plasma_now = np.asarray(plasma, dtype=float).copy()
+        self.t_ext_now = self.t_ext.copy()
+        self.t_ext_now[self.sys_comp] = self.plasma_now
+
+    def plasma_rhs(self, state: np.ndarray) -> np.ndarray:
+        """(V/A) dC/dt per plasma compartment: uptake from the skin minus elimination,
+        mol/(m^2 s) per treated area."""
+        t = state[:, self.sys_comp]
+        uptake = (self.volumes * self.kex) @ (t - self.plasma_now)
+        return np.asarray(uptake - self.sys_clear * self.plasma_now)
+
+    def plasma_coupling(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Constant Jacobian blocks of the plasma coupling: dF_Z/dC (n_band, k),
+        dF_C/dZ (k, n_band) and dF_C/dC (k, k)."""
+        k = self.nsys
+        vk = self.volumes * self.kex
+        col = np.zeros((self.nc + 1, self.bs, k))
+        row = np.zeros((k, self.nc + 1, self.bs))
+        for s_idx, j in enumerate(self.sys_comp):
+            col[:-1, 1 + j, s_idx] = vk
+            row[s_idx, :-1, 1 + j] = vk
+        corner = -np.diag(vk.sum() + self.sys_clear) if k else np.zeros((0, 0))
+        return col.reshape(-1, k), row.reshape(k, -1), corner
+
+    def plasma_quadrature_jvp(self, d_plasma: np.ndarray) -> np.ndarray:
+        """Quadrature rates' derivative by the plasma concentrations, times d_plasma."""
+        out = np.zeros(self.quadrature_size())
+        if not self.nsys:
+            return out
+        nb = self.nbal
+        ex = np.zeros((self.nc, nb))
+        vk = self.volumes * self.kex
+        for s_idx, j in enumerate(self.sys_comp):
+            ex[:, j] -= vk * d_plasma[s_idx]
+        ex[:, self.m] = -(ex[:, : self.m] @ self.spec.zp) / self.z_en
+        out[2 * nb : 2 * nb + self.nc * nb] = ex.ravel()
+        out[-self.nsys :] = self.sys_clear * d_plasma
+        return out
 
     # ------------------------------------------------------------------ exact fluxes
     def fluxes(self, state: np.ndarray, i: float) -> np.ndarray:
@@ -432,7 +497,7 @@ class Model:
             flux[-1] = -self.electrode_flux(self.right, -i)
         comp_flux = flux @ spec.A.T  # (faces, m)
         t = state[:, :m]
-        src = -self.kex[:, None] * (t - self.t_ext)
+        src = -self.kex[:, None] * (t - self.t_ext_now)
         for a, bb, rate in self.reactions:
             conv = rate * t[:, a]
             src[:, a] -= conv
@@ -456,14 +521,15 @@ class Model:
 
     def _quadrature(self, bal: np.ndarray, t: np.ndarray) -> np.ndarray:
         ex = np.empty((self.nc, self.nbal))
-        ex[:, : self.m] = (self.volumes * self.kex)[:, None] * (t - self.t_ext)
+        ex[:, : self.m] = (self.volumes * self.kex)[:, None] * (t - self.t_ext_now)
         ex[:, self.m] = -(ex[:, : self.m] @ self.spec.zp) / self.z_en
         rx = np.zeros(self.nbal)
         for a, b, rate in self.reactions:
             conv = float(self.volumes @ (rate * t[:, a]))
             rx[a] -= conv
             rx[b] += conv
-        return np.concatenate([bal[0], bal[-1], ex.ravel(), rx])
+        elim = self.sys_clear * self.plasma_now
+        return np.concatenate([bal[0], bal[-1], ex.ravel(), rx, elim])
 
     def _derivatives(
         self,
@@ -516,7 +582,7 @@ class Model:
         dbal[:, :m] = dcomp
         dbal[:, m] = dflux[:, self.en]
         dbal[s, m] = (1.0 / FARADAY - dcomp[s] @ spec.zp) / self.z_en
-        q_i = np.zeros(self.quadrature_size())
+        q_i = np.zeros(self.quadrature_size())  # (plasma terms do not depend on i)
         q_i[: self.nbal] = dbal[0]
         q_i[self.nbal : 2 * self.nbal] = dbal[-1]
         data = {"ca": ca, "cb": cb, "cu": cu, "ga": ga, "gb": gb, "gu": gu}
@@ -605,7 +671,7 @@ class Model:
             conv = float(self.volumes @ (rate * vs[:, a]))
             rx[a] -= conv
             rx[b] += conv
-        return np.concatenate([d_in, d_out, ex.ravel(), rx])
+        return np.concatenate([d_in, d_out, ex.ravel(), rx, np.zeros(self.nsys)])
 
     # ------------------------------------------------------------------ outputs
     def potential_profile(self, state: np.ndarray, i: float) -> tuple[np.ndarray, float, float]:

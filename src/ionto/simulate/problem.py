@@ -74,6 +74,20 @@ class Equilibrium:
 
 
 @dataclass(frozen=True)
+class Systemic:
+    """One-compartment pharmacokinetics of a species taken up by the blood. The plasma
+    concentration C (mol/m^3) lives in a volume of distribution ``volume`` (m^3) and is
+    eliminated with ``clearance`` (m^3/s); the treated skin (``Problem.treated_area``)
+    exchanges with it, so C replaces the fixed blood-side concentration of that species in
+    the exchange term. ``initial``: C at t = 0 (mol/m^3)."""
+
+    species: str
+    volume: float
+    clearance: float
+    initial: float = 0.0
+
+
+@dataclass(frozen=True)
 class Reaction:
     """First-order conversion reactant -> product with per-layer rate constants (1/s).
 
@@ -200,6 +214,7 @@ ReportQuantity = Literal[
     "potential",  # phi at a position (V)
     "current",  # current density (A/m^2)
     "pH",  # -log10 of the mean free H+ (mol/L) over a region, or at a position (-)
+    "plasma",  # plasma concentration of a systemic species (mol/m^3)
     "time_below",  # first time a region's pH (species "H+") or mean concentration falls
     # below ``threshold`` (s; NaN if it never does)
 ]
@@ -217,6 +232,7 @@ REPORT_UNITS: dict[str, str] = {
     "potential": "V",
     "current": "A/m^2",
     "pH": "-",
+    "plasma": "mol/m^3",
     "time_below": "s",
 }
 
@@ -251,8 +267,9 @@ class Problem:
     temperature: K. electroosmotic_coefficient: volume flux per current density (m^3/C),
     positive = flow in +x when i > 0. exchange_concentrations: blood-side concentrations
     (mol/m^3; totals with equilibria, at ``exchange_pH`` if set) for the exchange term.
-    equilibria: instantaneous equilibria (acid-base, water). output_times: times (s) at
-    which full profiles are kept.
+    equilibria: instantaneous equilibria (acid-base, water). systemic: plasma
+    compartments exchanging with the skin of area ``treated_area`` (m^2). output_times:
+    times (s) at which full profiles are kept.
     """
 
     species: tuple[Species, ...]
@@ -269,6 +286,8 @@ class Problem:
     reactions: tuple[Reaction, ...] = ()
     equilibria: tuple[Equilibrium, ...] = ()
     exchange_pH: float | None = None
+    systemic: tuple[Systemic, ...] = ()
+    treated_area: float | None = None
     output_times: tuple[float, ...] = ()
     reports: tuple[ReportSpec, ...] = ()
     solver: SolverSpec = field(default_factory=SolverSpec)

@@ -34,9 +34,10 @@ from ionto.simulate.problem import (
     Segment,
     SolverSpec,
     Species,
+    Systemic,
 )
 
-FORMAT_VERSION = 3
+FORMAT_VERSION = 4
 
 
 def problem_to_dict(problem: Problem) -> dict[str, Any]:
@@ -105,6 +106,8 @@ def problem_from_dict(data: dict[str, Any]) -> Problem:
         reactions=tuple(Reaction(**r) for r in data["reactions"]),
         equilibria=tuple(Equilibrium(**e) for e in data["equilibria"]),
         exchange_pH=data["exchange_pH"],
+        systemic=tuple(Systemic(**d) for d in data["systemic"]),
+        treated_area=data["treated_area"],
         output_times=tuple(data["output_times"]),
         reports=tuple(reports),
         solver=SolverSpec(**data["solver"]),

@@ -30,6 +30,7 @@ class Snapshot:
     y: np.ndarray
     q: np.ndarray
     i: float
+    plasma: np.ndarray = field(default_factory=lambda: np.zeros(0))
 
 
 class Evaluator:
@@ -213,6 +214,9 @@ def evaluate_report(model: Model, snap: Snapshot, spec: ReportSpec) -> float:
         return ev.i
     if q == "pH":
         return ev.ph(spec.region, spec.position)
+    if q == "plasma":
+        names = [d.species for d in model.problem.systemic]
+        return float(snap.plasma[names.index(sp)])
     raise ValueError(f"unknown report quantity {q!r}")
 
 
@@ -305,7 +309,7 @@ class Result:
             "in_left": final.q[:nb].copy(),
             "out_right": final.q[nb : 2 * nb].copy(),
             "cleared": final.q[2 * nb : 2 * nb + model.nc * nb].reshape(model.nc, nb).sum(axis=0),
-            "reacted": final.q[2 * nb + model.nc * nb :].copy(),
+            "reacted": final.q[2 * nb + model.nc * nb : 3 * nb + model.nc * nb].copy(),
             "initial": model.initial_balance.copy(),
             "final": model.balance_amounts(final.y),
         }
@@ -483,7 +487,7 @@ def conservation_errors(model: Model, snap: Snapshot) -> dict[str, float]:
     q_in = q[:nb]
     q_out = q[nb : 2 * nb]
     ex = q[2 * nb : 2 * nb + model.nc * nb].reshape(model.nc, nb).sum(axis=0)
-    rx = q[2 * nb + model.nc * nb :]
+    rx = q[2 * nb + model.nc * nb : 3 * nb + model.nc * nb]
     now = model.balance_amounts(snap.y)
     change = now - model.initial_balance
     expected = q_in - q_out - ex + rx
@@ -495,6 +499,13 @@ def conservation_errors(model: Model, snap: Snapshot) -> dict[str, float]:
         name: float(abs(change[k] - expected[k]) / scale[k])
         for k, name in enumerate(model.balance_names)
     }
+    for s_idx, sysd in enumerate(model.problem.systemic):
+        # plasma: (C - C0) V/A = taken up - eliminated
+        j = int(model.sys_comp[s_idx])
+        stored = (snap.plasma[s_idx] - model.plasma0[s_idx]) * model.sys_capacity[s_idx]
+        taken = ex[j] - q[-model.nsys + s_idx]
+        scale_p = max(abs(stored), abs(ex[j]), abs(q[-model.nsys + s_idx]), 1e-300)
+        errors[f"plasma {sysd.species}"] = float(abs(stored - taken) / scale_p)
     z = model.zbal
     charge_now = float(z @ now)
     charge_0 = float(z @ model.initial_balance)

@@ -78,19 +78,18 @@ class Stats:
 @dataclass
 class Linearization:
     """Jacobian of F at the step start: the banded part as values on the system's fixed
-    ``pattern``, and an optional border for one extra unknown (the current under
-    potentiostatic control): column dF_band/dx (n_band,), row dF_x/dZ (n_band,) and the
-    corner dF_x/dx."""
+    ``pattern``, and an optional border of k extra unknowns coupled to everything (the
+    current under voltage control, plasma concentrations)."""
 
     values: np.ndarray
-    border_col: np.ndarray | None = None
-    border_row: np.ndarray | None = None
-    border_corner: float = 0.0
+    border_col: np.ndarray | None = None  # (n_band, k): dF_band / dx
+    border_row: np.ndarray | None = None  # (k, n_band): dF_x / dZ
+    border_corner: np.ndarray | None = None  # (k, k): dF_x / dx
 
 
 class BlockTridiagonalSystem(Protocol):
     """What the integrator needs from a model (see ``ionto.simulate.simulation``).
-    States are flat vectors: nb * bs banded unknowns, then 0 or 1 border unknown."""
+    States are flat vectors: nb * bs banded unknowns, then the border unknowns."""
 
     mass: np.ndarray  # diagonal of M for the flat state (zeros: algebraic rows)
     damped: np.ndarray  # components whose Newton steps are limited (potentials, logs)
@@ -148,20 +147,22 @@ class _BandAssembler:
 
 
 def _bordered_solver(
-    lu: BandedLU, lin: Linearization, nband: int
+    lu: BandedLU, lin: Linearization, nband: int, shift: np.ndarray
 ) -> Callable[[np.ndarray], np.ndarray]:
-    """Solver of [[A, -b], [-c^T, -d]] x = rhs from the LU of the banded part A (shift
-    minus the banded Jacobian) and the border of ``lin`` (Schur complement)."""
+    """Solver of [[A, -Bc], [-Br, diag(shift) - Dc]] x = rhs, A being the factored banded
+    part (its shift minus the banded Jacobian) and Bc, Br, Dc the border of ``lin``
+    (Schur complement on the k border unknowns)."""
     if lin.border_col is None or lin.border_row is None:
         return lu.solve
     row = lin.border_row
-    x2 = lu.solve(lin.border_col)
-    schur = float(row @ x2) + lin.border_corner
+    x2 = lu.solve_many(lin.border_col)
+    corner = lin.border_corner if lin.border_corner is not None else np.zeros((len(row),) * 2)
+    schur = np.diag(shift) - corner - row @ x2
 
     def solve(rhs: np.ndarray) -> np.ndarray:
         x1 = lu.solve(rhs[:nband])
-        xi = -(rhs[nband] + float(row @ x1)) / schur
-        return np.concatenate([x1 + xi * x2, [xi]])
+        xi = np.linalg.solve(schur, rhs[nband:] + row @ x1)
+        return np.concatenate([x1 + x2 @ xi, xi])
 
     return solve
 
@@ -187,7 +188,8 @@ def make_consistent(
         rhs = np.where(alg, f, 0.0)
         lin = system.linearize(data)
         lu = BandedLU(asm.assemble(lin.values, pin), asm.kl, asm.ku)
-        step = _bordered_solver(lu, lin, nband)(rhs)
+        border_pin = np.where(alg[nband:], 0.0, 1e30)
+        step = _bordered_solver(lu, lin, nband, border_pin)(rhs)
         if not np.all(np.isfinite(step)):
             raise FloatingPointError("non-finite Newton step for a consistent state")
         big = float(np.max(np.abs(step[damped]), initial=0.0))
@@ -325,7 +327,7 @@ def _rodas_step(
     nband = asm.n
     lu = BandedLU(asm.assemble(lin.values, mass[:nband] / gh), asm.kl, asm.ku)
     stats.factorizations += 1
-    solve = _bordered_solver(lu, lin, nband)
+    solve = _bordered_solver(lu, lin, nband, mass[nband:] / gh)
 
     deriv = system.time_derivative(t, data)
     us: list[np.ndarray] = []

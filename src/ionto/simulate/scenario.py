@@ -162,6 +162,16 @@ class EquilibriumIn(StrictModel):
     constant: str | None = None
 
 
+class SystemicIn(StrictModel):
+    """``[[systemic]]``: a plasma compartment for a species (one-compartment kinetics),
+    fed by the treated skin (``electrode_area``)."""
+
+    species: str
+    volume: Volume
+    clearance: Annotated[float, quantity("m^3/s", ge=0)]
+    initial: Concentration = 0.0
+
+
 class ReactionIn(StrictModel):
     """``[[reactions]]``: first-order conversion reactant -> product."""
 
@@ -290,6 +300,7 @@ class Scenario(StrictModel):
     layers: list[LayerIn] = Field(min_length=1)
     reactions: list[ReactionIn] = Field(default_factory=list)
     equilibria: list[EquilibriumIn] = Field(default_factory=list)
+    systemic: list[SystemicIn] = Field(default_factory=list)
     exchange: ExchangeIn | None = None
     boundary: BoundariesIn
     control: list[ControlIn] = Field(min_length=1)

@@ -30,6 +30,7 @@ from ionto.simulate.problem import (
     ReservoirBoundary,
     SolverSpec,
     Species,
+    Systemic,
 )
 from ionto.simulate.scenario_timeline import (
     check_current_path,
@@ -514,6 +515,32 @@ def _equilibria(s: Scenario, charges: dict[str, int], en: str) -> tuple[Equilibr
     return tuple(out)
 
 
+def _systemic(s: Scenario, ctx: Context) -> tuple[Systemic, ...]:
+    """Plasma compartments: a primary species each, exchanged by some layer, and the
+    treated area (``electrode_area``) that scales the skin's uptake."""
+    if not s.systemic:
+        return ()
+    if s.electrode_area is None:
+        raise ConfigError(
+            "systemic",
+            message="needs a top-level electrode_area: the skin area that feeds the plasma",
+        )
+    if not any(layer.exchange_rate > 0 for layer in s.layers):
+        raise ConfigError(
+            "systemic",
+            message="no layer has an exchange_rate, so nothing would reach the plasma",
+        )
+    out = []
+    seen: set[str] = set()
+    for i, sysd in enumerate(s.systemic):
+        name = ctx.species(sysd.species, f"systemic[{i}].species", settable=True)
+        if name in seen:
+            raise ConfigError(f"systemic[{i}].species", name, None, "one compartment per species")
+        seen.add(name)
+        out.append(Systemic(name, sysd.volume, sysd.clearance, sysd.initial))
+    return tuple(out)
+
+
 def _mesh(s: Scenario) -> MeshSpec:
     m = s.mesh
     if m.min_cell > m.max_cell:
@@ -555,6 +582,17 @@ def build_problem(s: Scenario) -> Problem:
     duration = sum(seg.duration for _, _, seg in segments)
     _duplicates((r.name for r in s.report), "report", "report")
     reports = tuple(report_spec(r, f"report[{j}]", ctx, duration) for j, r in enumerate(s.report))
+    systemic = _systemic(s, ctx)
+    plasma_species = {d.species for d in systemic}
+    for j, rep in enumerate(reports):
+        if rep.quantity == "plasma" and rep.species not in plasma_species:
+            raise ConfigError(
+                f"report[{j}].species",
+                rep.species,
+                None,
+                "a species with a [[systemic]] compartment: "
+                + (", ".join(sorted(plasma_species)) or "(none)"),
+            )
     return Problem(
         species=species,
         electroneutral_species=s.electroneutral_species,
@@ -569,6 +607,8 @@ def build_problem(s: Scenario) -> Problem:
         exchange_concentrations=exchange,
         exchange_pH=s.exchange.pH if s.exchange is not None else None,
         equilibria=equilibria,
+        systemic=systemic,
+        treated_area=s.electrode_area,
         reactions=reactions,
         output_times=output_times(s, duration),
         reports=reports,

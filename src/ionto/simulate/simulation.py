@@ -33,9 +33,10 @@ from ionto.simulate.rosenbrock import (
 class _SegmentSystem:
     """The model under one control segment, as the integrator sees it.
 
-    Current control: the state is Z (face potentials and concentrations) and i(t) is
-    linear in time. Voltage control: the current density is one more (algebraic) unknown,
-    appended to the state, fixed by phi(0) - phi(L) = V(t)."""
+    The flat state is Z (face potentials, totals, free concentrations), then under voltage
+    control the current density (an algebraic unknown fixed by phi(0) - phi(L) = V(t)),
+    then the plasma concentrations of systemic species (differential). The last two form
+    the border of the banded Jacobian. Under current control i(t) is linear in time."""
 
     def __init__(self, model: Model, segment: Segment, t_start: float) -> None:
         self.model = model
@@ -46,30 +47,33 @@ class _SegmentSystem:
         self.nb = model.nc + 1
         self.bs = model.bs
         self.nband = self.nb * self.bs
+        self.nv = 1 if self.voltage_mode else 0
+        self.nsys = model.nsys
         mass = model.mass_vector()
         weight, logs = model.error_weights()
         damped = model.damped_mask()
-        if self.voltage_mode:
-            mass = np.append(mass, 0.0)
-            weight = np.append(weight, 0.0)
-            logs = np.append(logs, False)
-            damped = np.append(damped, False)
-        self.mass = mass
-        self.weight = weight
-        self.logs = logs
-        self.damped = damped
+        extra = self.nv + self.nsys
+        self.mass = np.concatenate([mass, [0.0] * self.nv, model.sys_capacity])
+        stack = float(model.volumes.sum())
+        self.weight = np.concatenate([weight, [0.0] * self.nv, [stack] * self.nsys])
+        self.logs = np.concatenate([logs, np.zeros(extra, dtype=bool)])
+        self.damped = np.concatenate([damped, np.zeros(extra, dtype=bool)])
         self.shape = (self.nb, self.bs)
         self.pattern = model.jacobian_pattern()
+        self._coupling = model.plasma_coupling() if self.nsys else None
 
     def setpoint(self, t: float) -> float:
         """Imposed current density (A/m^2) or voltage (V) at time t (s)."""
         return self.segment.start + self.slope * (t - self.t_start)
 
     def split(self, state: np.ndarray) -> tuple[np.ndarray, float]:
-        """(Z, i) from a flat state."""
-        if self.voltage_mode:
-            return state[: self.nband].reshape(self.shape), float(state[-1])
-        return state.reshape(self.shape), 0.0
+        """(Z, i) from a flat state (i = 0 under current control: see ``current``)."""
+        z_state = state[: self.nband].reshape(self.shape)
+        return z_state, float(state[self.nband]) if self.voltage_mode else 0.0
+
+    def plasma(self, state: np.ndarray) -> np.ndarray:
+        """Plasma concentrations (mol/m^3) in a flat state."""
+        return state[self.nband + self.nv :]
 
     def current(self, t: float, state: np.ndarray) -> float:
         """Current density (A/m^2) at time t in the given state."""
@@ -78,26 +82,43 @@ class _SegmentSystem:
     def evaluate(self, t: float, y: np.ndarray, jac: bool) -> tuple[np.ndarray, np.ndarray, Any]:
         z_state, _ = self.split(y)
         i = self.current(t, y)
-        out, q, data = self.model.dae_rhs(z_state, i, jac)
-        flat = out.ravel()
+        model = self.model
+        if self.nsys:
+            model.set_plasma(self.plasma(y))
+        out, q, data = model.dae_rhs(z_state, i, jac)
+        parts = [out.ravel()]
         if self.voltage_mode:
-            volts = self.model.voltage_of(z_state[:, 0])
-            flat = np.append(flat, volts - self.setpoint(t))
-        return flat, q, data
+            parts.append(np.array([model.voltage_of(z_state[:, 0]) - self.setpoint(t)]))
+        if self.nsys:
+            parts.append(model.plasma_rhs(z_state[:-1, 1:]))
+        return np.concatenate(parts) if len(parts) > 1 else parts[0], q, data
 
     def linearize(self, data: Any) -> Linearization:
         values = self.model.jacobian_values(data)
-        if not self.voltage_mode:
+        if not (self.nv or self.nsys):
             return Linearization(values)
-        row = np.zeros(self.shape)
-        row[:, 0] = -1.0 / self.model.f_t
-        return Linearization(values, data["F_i"], row.ravel(), 0.0)
+        cols, rows = [], []
+        k = self.nv + self.nsys
+        corner = np.zeros((k, k))
+        if self.voltage_mode:
+            cols.append(data["F_i"][:, None])
+            row = np.zeros(self.shape)
+            row[:, 0] = -1.0 / self.model.f_t
+            rows.append(row.ravel()[None, :])
+        if self._coupling is not None:
+            col_c, row_c, corner_c = self._coupling
+            cols.append(col_c)
+            rows.append(row_c)
+            corner[self.nv :, self.nv :] = corner_c
+        return Linearization(values, np.hstack(cols), np.vstack(rows), corner)
 
     def quadrature_jvp(self, data: Any, v: np.ndarray) -> np.ndarray:
         z_dir, di = self.split(v)
         out = self.model.dae_quadrature_jvp(data, z_dir)
         if self.voltage_mode:
             out = out + data["q_i"] * di
+        if self.nsys:
+            out = out + self.model.plasma_quadrature_jvp(self.plasma(v))
         return np.asarray(out)
 
     def drift(self, t: float, y: np.ndarray) -> float:
@@ -109,24 +130,31 @@ class _SegmentSystem:
     def time_derivative(self, t: float, data: Any) -> tuple[np.ndarray, np.ndarray] | None:
         if self.slope == 0.0:
             return None
+        extra = np.zeros(self.nv + self.nsys)
         if self.voltage_mode:
-            ft = np.zeros(self.nband + 1)
-            ft[-1] = -self.slope
+            ft = np.concatenate([np.zeros(self.nband), extra])
+            ft[self.nband] = -self.slope
             return ft, np.zeros_like(data["q_i"])
-        return data["F_i"] * self.slope, data["q_i"] * self.slope
+        ft = np.concatenate([data["F_i"] * self.slope, extra])
+        return ft, data["q_i"] * self.slope
 
     def initial_state(
-        self, model: Model, state: np.ndarray, u_guess: np.ndarray | None, i_guess: float
+        self,
+        model: Model,
+        state: np.ndarray,
+        plasma: np.ndarray,
+        u_guess: np.ndarray | None,
+        i_guess: float,
     ) -> tuple[np.ndarray, float]:
-        """Consistent flat state at the segment start (the differential totals kept, every
-        algebraic unknown solved) and its current density."""
+        """Consistent flat state at the segment start (the differential totals and plasma
+        kept, every algebraic unknown solved) and its current density."""
+        model.set_plasma(plasma)
         if not self.voltage_mode:
-            return consistent_state(model, self.t_start, state, self.segment.start, u_guess), (
-                self.segment.start
-            )
+            flat = consistent_state(model, self.t_start, state, self.segment.start, u_guess)
+            return np.concatenate([flat, plasma]), self.segment.start
         i = solve_current_for_voltage(model, state, self.segment.start, i_guess, u_guess)
         flat = consistent_state(model, self.t_start, state, i, u_guess)
-        return np.append(flat, i), i
+        return np.concatenate([flat, [i], plasma]), i
 
 
 def consistent_state(
@@ -136,7 +164,8 @@ def consistent_state(
     compartment states (their totals in compartments with volume are kept)."""
     u = model.initial_u(state, i) if u_guess is None else u_guess
     hold = _SegmentSystem(model, Segment(1.0, i, i), t)
-    return make_consistent(hold, t, model.pack(state, u).ravel(), hold.damped)
+    flat = np.concatenate([model.pack(state, u).ravel(), model.plasma_now])
+    return make_consistent(hold, t, flat, hold.damped)[: hold.nband]
 
 
 def solve_current_for_voltage(
@@ -285,6 +314,7 @@ def simulate(
     before: dict[float, Snapshot] = {}
     after: dict[float, Snapshot] = {}
     y = model.state0.copy()
+    plasma = model.plasma0.copy()
     q = np.zeros(model.quadrature_size())
     stats = Stats()
     h = problem.solver.first_step
@@ -313,7 +343,7 @@ def simulate(
         model.set_spent(piece.left, piece.right)
         system = _SegmentSystem(model, seg, t0)
         try:
-            state, i_now = system.initial_state(model, y, None, i_now)
+            state, i_now = system.initial_state(model, y, plasma, None, i_now)
             z0, _ = system.split(state)
             y = z0[:-1, 1:].copy()  # zero-volume nodes and free concentrations polished
         except (FloatingPointError, ValueError, ZeroDivisionError) as exc:
@@ -322,7 +352,7 @@ def simulate(
                 t0,
                 _diagnose(model, y) or "check the control values of that segment",
             ) from exc
-        after[t0] = Snapshot(t0, y.copy(), q.copy(), i_now)
+        after[t0] = Snapshot(t0, y.copy(), q.copy(), i_now, plasma.copy())
         if t0 == 0.0:
             before[t0] = after[t0]
 
@@ -330,7 +360,13 @@ def simulate(
             t: float, st: np.ndarray, qs: np.ndarray, system: _SegmentSystem = system
         ) -> None:
             z_state, _ = system.split(st)
-            snap = Snapshot(t, z_state[:-1, 1:].copy(), qs.copy(), system.current(t, st))
+            snap = Snapshot(
+                t,
+                z_state[:-1, 1:].copy(),
+                qs.copy(),
+                system.current(t, st),
+                system.plasma(st).copy(),
+            )
             before[t] = snap
             after[t] = snap
 
@@ -365,6 +401,7 @@ def simulate(
             raise _solver_error(model, system, exc) from exc
         z_state, _ = system.split(state)
         y = z_state[:-1, 1:].copy()
+        plasma = system.plasma(state).copy()
         i_now = system.current(t1, state)
         stats.segments += 1
     wall = _time.perf_counter() - wall0
