@@ -120,6 +120,10 @@ class Model:
 
         h = mesh.widths
         dist = 0.5 * (h[1:] + h[:-1])
+        # an immobile species (D = 0: fixed ionizable sites, bound drug) has zero face
+        # diffusivity; the divisions below then give inf, handled after them
+        _quiet = np.errstate(divide="ignore", invalid="ignore")
+        _quiet.__enter__()
         if problem.smoothing > 0:
             face_d = harmonic_face_diffusivity(problem, mesh.centres, factor) * d_w
         else:
@@ -166,6 +170,14 @@ class Model:
         self.cell_offset = 1 if self.left_node else 0
         totals0 = np.concatenate(tt)
         self.state0 = spec.state_from(totals0, self.fixed_charge, np.concatenate(ph))
+        c0 = spec.concentrations(self.state0, self.fixed_charge)[:, self.en]
+        if np.any(c0 < -1e-9 * np.abs(totals0).max(initial=1.0)):
+            j = int(np.argmin(c0))
+            raise ValueError(
+                f"the initial state needs {c0[j]:.4g} mol/m^3 of {names[self.en]} at "
+                f"x = {self.centres[j] * 1e6:.4g} um to be electroneutral: give more "
+                "counter-ions there"
+            )
 
         # faces: 0 = left end, 1..nc-1 between compartments, nc = right end
         nf = self.nc + 1
@@ -179,6 +191,10 @@ class Model:
             self.d_over[0], self.drift[0] = d_ends[0] / half[0], half[0] / d_ends[0]
         if self.right_solved:
             self.d_over[-1], self.drift[-1] = d_ends[1] / half[1], half[1] / d_ends[1]
+        _quiet.__exit__(None, None, None)
+        immobile = ~(self.d_over > 0)
+        self.d_over[immobile] = 0.0
+        self.drift[immobile] = 0.0
         self._s0 = 0 if self.left_solved else 1
         self._s1 = nf if self.right_solved else nf - 1
         self.solved = np.arange(self._s0, self._s1)
@@ -210,12 +226,12 @@ class Model:
         if problem.systemic:
             if problem.treated_area is None:
                 raise ValueError("systemic compartments need the treated skin area")
-            comps = []
+            comps: list[int] = []
             for sysd in problem.systemic:
-                j = spec.component_index(sysd.species)
-                if j is None:
+                comp = spec.component_index(sysd.species)
+                if comp is None:
                     raise ValueError(f"{sysd.species!r} is not a conserved total: no plasma")
-                comps.append(j)
+                comps.append(comp)
             self.sys_comp = np.array(comps, dtype=int)
             area = problem.treated_area
             self.sys_capacity = np.array([d.volume / area for d in problem.systemic])

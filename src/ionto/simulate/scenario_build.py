@@ -168,6 +168,15 @@ def _species(s: Scenario) -> tuple[tuple[Species, ...], dict[str, int]]:
             "a charged species",
             f"{en!r} has charge 0 and cannot balance charge",
         )
+    diffusivity = {sp.name: sp.diffusivity for sp in species}
+    if diffusivity[en] == 0:
+        raise ConfigError(
+            "electroneutral_species",
+            en,
+            None,
+            "a mobile species (diffusivity > 0)",
+            f"{en!r} is immobile and cannot follow the other ions",
+        )
     return species, charges
 
 
