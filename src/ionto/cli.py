@@ -305,6 +305,18 @@ def bench(
     typer.echo(f"simulated in {wall:.3f} s")
 
 
+def _mount_plan() -> None:
+    """The planning commands (``ionto check``, ``ionto schedule``, ``ionto library``) live
+    in the plan layer's own typer app; they join the top level here."""
+    from ionto.plan.cli import app as plan_app
+
+    app.registered_commands.extend(plan_app.registered_commands)
+    app.registered_groups.extend(plan_app.registered_groups)
+
+
+_mount_plan()
+
+
 def main() -> None:
     """Entry point of the ``ionto`` console script."""
     app()
