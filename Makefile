@@ -34,7 +34,8 @@ test: lint pytest
 
 bench: $(STAMP)
 	@$(BIN)/python -m compileall -q src >/dev/null
-	$(BIN)/python benchmarks/run.py
+	$(BIN)/python benchmarks/run.py R1
+	$(BIN)/python benchmarks/run.py R2 --repeat 1
 
 format: $(STAMP)
 	$(BIN)/ruff check --fix .
