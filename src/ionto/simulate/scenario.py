@@ -162,6 +162,23 @@ class EquilibriumIn(StrictModel):
     constant: str | None = None
 
 
+class SkinIn(StrictModel):
+    """``[skin]``: a skin from the parameter sets (``docs/parameters.md``), appended below
+    the ``[[layers]]`` (which then describe what sits on the skin: gel, pad, cup).
+    ``tissue``: interstitial concentrations (mol/m^3, totals with equilibria); ``pH`` of
+    the pore charge; ``radii``: hydrodynamic radii overriding the defaults; ``max_cell``:
+    largest cell in the dermis; ``file``: a user parameter file merged over the built-in
+    sets."""
+
+    type: str
+    site: str | None = None
+    tissue: dict[str, Concentration]
+    pH: PH = 7.4
+    radii: dict[str, Length] = Field(default_factory=dict)
+    max_cell: Length | None = None
+    file: str | None = None
+
+
 class SystemicIn(StrictModel):
     """``[[systemic]]``: a plasma compartment for a species (one-compartment kinetics),
     fed by the treated skin (``electrode_area``)."""
@@ -294,10 +311,11 @@ class Scenario(StrictModel):
     temperature: Temperature = 310.15
     electroneutral_species: str
     smoothing: Depth = 0.0
-    electroosmotic_coefficient: EOCoefficient = 0.0
+    electroosmotic_coefficient: EOCoefficient | None = None
     electrode_area: Area | None = None
     species: list[SpeciesIn] = Field(min_length=1)
     layers: list[LayerIn] = Field(min_length=1)
+    skin: SkinIn | None = None
     reactions: list[ReactionIn] = Field(default_factory=list)
     equilibria: list[EquilibriumIn] = Field(default_factory=list)
     systemic: list[SystemicIn] = Field(default_factory=list)

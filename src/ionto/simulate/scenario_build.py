@@ -534,7 +534,7 @@ def _systemic(s: Scenario, ctx: Context) -> tuple[Systemic, ...]:
             "systemic",
             message="needs a top-level electrode_area: the skin area that feeds the plasma",
         )
-    if not any(layer.exchange_rate > 0 for layer in s.layers):
+    if not (s.skin is not None or any(layer.exchange_rate > 0 for layer in s.layers)):
         raise ConfigError(
             "systemic",
             message="no layer has an exchange_rate, so nothing would reach the plasma",
@@ -562,27 +562,64 @@ def _mesh(s: Scenario) -> MeshSpec:
     return MeshSpec(m.min_cell, m.max_cell, m.growth)
 
 
+def _skin(s: Scenario, species: tuple[Species, ...]) -> tuple[tuple[Layer, ...], float]:
+    """The layers of ``[skin]`` and its electroosmotic coefficient (m^3/C)."""
+    if s.skin is None:
+        return (), 0.0
+    from ionto.simulate.params.loader import ParameterSet
+    from ionto.simulate.params.stack import skin_electroosmosis, skin_layers
+
+    k = s.skin
+    for name in k.tissue:
+        if name not in {sp.name for sp in species}:
+            raise ConfigError(
+                key_path("skin.tissue", name),
+                name,
+                None,
+                "one of: " + ", ".join(sp.name for sp in species),
+                f"unknown species {name!r}",
+            )
+    params = ParameterSet.load(k.file) if k.file is not None else ParameterSet.builtin()
+    skin = params.load_skin(k.type, k.site)
+    layers = skin_layers(
+        skin,
+        species,
+        s.electroneutral_species,
+        dict(k.tissue),
+        radii=dict(k.radii) or None,
+        pH=k.pH,
+        temperature=s.temperature,
+        max_cell=k.max_cell,
+    )
+    salt = sum(c for name, c in k.tissue.items() if name != s.electroneutral_species)
+    return layers, skin_electroosmosis(skin, salt=salt, pH=k.pH, temperature=s.temperature)
+
+
 def build_problem(s: Scenario) -> Problem:
     """Check a validated scenario across fields and build its Problem (SI units)."""
     species, charges = _species(s)
-    _duplicates((layer.name for layer in s.layers), "layers", "layer")
+    skin_layers, skin_eo = _skin(s, species)
+    names = [layer.name for layer in s.layers] + [layer.name for layer in skin_layers]
+    _duplicates(names, "layers", "layer")
     bounds = []
     x = 0.0
-    for layer in s.layers:
-        bounds.append((x, round_si(x + layer.thickness)))
-        x = round_si(x + layer.thickness)
+    thicknesses = [layer.thickness for layer in s.layers] + [la.thickness for la in skin_layers]
+    for thickness in thicknesses:
+        bounds.append((x, round_si(x + thickness)))
+        x = round_si(x + thickness)
     equilibria = _equilibria(s, charges, s.electroneutral_species)
     ctx = Context(
         charges=charges,
         en=s.electroneutral_species,
-        layer_index={layer.name: i for i, layer in enumerate(s.layers)},
+        layer_index={name: i for i, name in enumerate(names)},
         bounds=bounds,
-        fixed_charges=[layer.fixed_charge for layer in s.layers],
+        fixed_charges=[layer.fixed_charge for layer in s.layers]
+        + [la.fixed_charge for la in skin_layers],
         secondary=frozenset(eq.product for eq in equilibria),
     )
     mesh = _mesh(s)
     reactions = _reactions(s, ctx)
-    layers = _layers(s, ctx, {r.name for r in reactions})
+    layers = _layers(s, ctx, {r.name for r in reactions}) + skin_layers
     exchange = _exchange(s, ctx)
     left = _boundary(s, "left", ctx)
     right = _boundary(s, "right", ctx)
@@ -612,7 +649,9 @@ def build_problem(s: Scenario) -> Problem:
         mesh=mesh,
         temperature=s.temperature,
         smoothing=s.smoothing,
-        electroosmotic_coefficient=s.electroosmotic_coefficient,
+        electroosmotic_coefficient=(
+            s.electroosmotic_coefficient if s.electroosmotic_coefficient is not None else skin_eo
+        ),
         exchange_concentrations=exchange,
         exchange_pH=s.exchange.pH if s.exchange is not None else None,
         equilibria=equilibria,
