@@ -115,7 +115,13 @@ def problem_from_dict(data: dict[str, Any]) -> Problem:
     )
 
 
-_VALIDATOR_MODULES = ("problem.py", "problem_io.py", "scenario.py", "scenario_build.py")
+_VALIDATOR_MODULES = (
+    "problem.py",
+    "problem_io.py",
+    "scenario.py",
+    "scenario_build.py",
+    "scenario_timeline.py",
+)
 
 
 def _cache_dir() -> Path:
@@ -132,6 +138,10 @@ def _key(raw: bytes) -> str:
     for name in _VALIDATOR_MODULES:
         path = here / name
         if path.exists():
+            digest.update(path.read_bytes())
+    # skin parameter sets feed [skin]: their code and data are part of the validator
+    for path in sorted((here / "params").rglob("*")):
+        if path.suffix in (".py", ".toml"):
             digest.update(path.read_bytes())
     return digest.hexdigest()
 
