@@ -312,6 +312,10 @@ def _mount_plan() -> None:
 
     app.registered_commands.extend(plan_app.registered_commands)
     app.registered_groups.extend(plan_app.registered_groups)
+    from ionto.run.cli import app as run_app  # ionto run / analyze / sessions
+
+    app.registered_commands.extend(run_app.registered_commands)
+    app.registered_groups.extend(run_app.registered_groups)
 
 
 _mount_plan()
