@@ -238,6 +238,7 @@ class Model:
             self.sys_clear = np.array([d.clearance / area for d in problem.systemic])
             self.plasma0 = np.array([d.initial for d in problem.systemic])
         self.nsys = self.sys_comp.size
+        self._vk = self.volumes * self.kex
         self.set_plasma(self.plasma0)
         self.balance_names = [*comp_names, names[self.en]]
         self.nbal = self.m + 1
@@ -536,16 +537,21 @@ class Model:
         return out, q, self._derivatives(c, c_a, c_b, d_over, b, db, bm, i)
 
     def _quadrature(self, bal: np.ndarray, t: np.ndarray) -> np.ndarray:
-        ex = np.empty((self.nc, self.nbal))
-        ex[:, : self.m] = (self.volumes * self.kex)[:, None] * (t - self.t_ext_now)
-        ex[:, self.m] = -(ex[:, : self.m] @ self.spec.zp) / self.z_en
-        rx = np.zeros(self.nbal)
+        nb, nc, m = self.nbal, self.nc, self.m
+        out = np.zeros(self.quadrature_size())
+        out[:nb] = bal[0]
+        out[nb : 2 * nb] = bal[-1]
+        ex = out[2 * nb : 2 * nb + nc * nb].reshape(nc, nb)  # a view: filled in place
+        ex[:, :m] = self._vk[:, None] * (t - self.t_ext_now)
+        ex[:, m] = -(ex[:, :m] @ self.spec.zp) / self.z_en
+        rx = out[2 * nb + nc * nb : 3 * nb + nc * nb]
         for a, b, rate in self.reactions:
             conv = float(self.volumes @ (rate * t[:, a]))
             rx[a] -= conv
             rx[b] += conv
-        elim = self.sys_clear * self.plasma_now
-        return np.concatenate([bal[0], bal[-1], ex.ravel(), rx, elim])
+        if self.nsys:
+            out[-self.nsys :] = self.sys_clear * self.plasma_now
+        return out
 
     def _derivatives(
         self,
@@ -677,17 +683,21 @@ class Model:
                 comp = comp + d["cb"][f] @ vs[b]
             return np.append(comp, -(comp @ zp) / self.z_en)
 
-        d_in = face(0, None, 0) if self.left_solved else np.zeros(nbal)
-        d_out = face(self.nc, self.nc - 1, None) if self.right_solved else np.zeros(nbal)
-        ex = np.empty((self.nc, nbal))
-        ex[:, :m] = (self.volumes * self.kex)[:, None] * vs[:, :m]
+        nc = self.nc
+        out = np.zeros(self.quadrature_size())
+        if self.left_solved:
+            out[:nbal] = face(0, None, 0)
+        if self.right_solved:
+            out[nbal : 2 * nbal] = face(nc, nc - 1, None)
+        ex = out[2 * nbal : 2 * nbal + nc * nbal].reshape(nc, nbal)  # a view
+        ex[:, :m] = self._vk[:, None] * vs[:, :m]
         ex[:, m] = -(ex[:, :m] @ zp) / self.z_en
-        rx = np.zeros(nbal)
+        rx = out[2 * nbal + nc * nbal : 3 * nbal + nc * nbal]
         for a, b, rate in self.reactions:
             conv = float(self.volumes @ (rate * vs[:, a]))
             rx[a] -= conv
             rx[b] += conv
-        return np.concatenate([d_in, d_out, ex.ravel(), rx, np.zeros(self.nsys)])
+        return out
 
     # ------------------------------------------------------------------ outputs
     def potential_profile(self, state: np.ndarray, i: float) -> tuple[np.ndarray, float, float]:

@@ -45,6 +45,12 @@ C = (
     ),
 )
 STAGE_TIME = (0.0, 0.386, 0.21, 0.63, 1.0, 1.0)
+_A_MATRIX = np.zeros((6, 6))
+_C_MATRIX = np.zeros((6, 6))
+for _s in range(6):
+    _A_MATRIX[_s, :_s] = A[_s]
+    _C_MATRIX[_s, :_s] = C[_s]
+_M_WEIGHTS = np.array([*A[5], 1.0])  # y1 = y0 + sum m_i U_i (stiffly accurate)
 D = (0.25, -0.1043, 0.1035, -0.0362, 0.0, 0.0)
 
 
@@ -330,43 +336,32 @@ def _rodas_step(
     solve = _bordered_solver(lu, lin, nband, mass[nband:] / gh)
 
     deriv = system.time_derivative(t, data)
-    us: list[np.ndarray] = []
-    uqs: list[np.ndarray] = []
+    n, nq = y.size, q.size
+    us = np.empty((6, n))  # stage increments, stacked so combinations are one matmul
+    uqs = np.empty((6, nq))
+    a_mat, c_mat = _A_MATRIX, _C_MATRIX / h
     for s in range(6):
         if s == 0:
             fs, gs = f0, g0
         else:
-            ys = y.copy()
-            for a, u in zip(A[s], us, strict=True):
-                ys += a * u
+            ys = y + a_mat[s, :s] @ us[:s]
             fs, gs, _ = system.evaluate(t + STAGE_TIME[s] * h, ys, False)
             stats.rhs_evaluations += 1
-        rhs = fs.copy()
-        rhs_q = gs.copy()
         if s > 0:
-            acc = np.zeros_like(y)
-            accq = np.zeros_like(q)
-            for c, u, uq in zip(C[s], us, uqs, strict=True):
-                acc += (c / h) * u
-                accq += (c / h) * uq
-            rhs += mass * acc
-            rhs_q += accq
+            rhs = fs + mass * (c_mat[s, :s] @ us[:s])
+            rhs_q = gs + c_mat[s, :s] @ uqs[:s]
+        else:
+            rhs, rhs_q = fs.copy(), gs.copy()
         if deriv is not None and D[s] != 0.0:
             rhs += (D[s] * h) * deriv[0]
             rhs_q += (D[s] * h) * deriv[1]
         u_new = solve(rhs)
         if not np.all(np.isfinite(u_new)):
             raise FloatingPointError("non-finite stage")
-        uq_new = gh * (rhs_q + system.quadrature_jvp(data, u_new))
-        us.append(u_new)
-        uqs.append(uq_new)
-    y_new = y.copy()
-    q_new = q.copy()
-    for a, u, uq in zip(A[5], us[:5], uqs[:5], strict=True):
-        y_new += a * u
-        q_new += a * uq
-    y_new += us[5]
-    q_new += uqs[5]
+        us[s] = u_new
+        uqs[s] = gh * (rhs_q + system.quadrature_jvp(data, u_new))
+    y_new = y + _M_WEIGHTS @ us
+    q_new = q + _M_WEIGHTS @ uqs
     # volume-weighted RMS: an L2 norm in space, so the many tiny cells at interfaces
     # do not dominate step-size selection over the bulk they are a sliver of
     sel = system.weight > 0
