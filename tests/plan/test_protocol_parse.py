@@ -212,3 +212,12 @@ def test_with_prefix_keeps_the_details() -> None:
 def test_non_text_is_refused() -> None:
     with pytest.raises(ConfigError, match="is not text"):
         parse(42)  # type: ignore[arg-type]
+
+
+def test_expansion_too_fine_is_refused() -> None:
+    """A reversal every 0.1 ms for an hour would be 7e7 pieces: refused with a reason
+    instead of exhausting memory."""
+    fine = parse("reverse polarity every 0.1 ms at 2 mA for 60 min")
+    with pytest.raises(ConfigError, match="too fine"):
+        fine.to_segments(1e-3)
+    assert len(parse("reverse polarity every 10 min at 2 mA for 30 min").to_segments(1e-3)) == 3

@@ -13,8 +13,8 @@ from functools import cached_property
 from typing import Literal, NamedTuple
 
 from ionto.core.errors import ConfigError
-from ionto.plan.protocol.steps import Pulse, Step, _check_steps
-from ionto.plan.protocol.timeline import Piece, Span, pieces, spans
+from ionto.plan.protocol.steps import Pulse, Reverse, Step, _check_steps
+from ionto.plan.protocol.timeline import Piece, Span, phases, pieces, spans
 
 Polarity = Literal["anode", "cathode"]
 
@@ -41,6 +41,9 @@ class Segments(list[Piece]):
         super().__init__(items)
         self.averaged = averaged
         self.notes = notes or []
+
+
+MAX_PIECES = 2e6  # pulse-by-pulse pieces to_segments will build before refusing
 
 
 @dataclass(frozen=True)
@@ -148,7 +151,24 @@ class Protocol:
         scale = sign / area_m2
         out: list[Piece] = []
         notes: list[str] = []
-        for s in self._require_bounded():
+        spans = self._require_bounded()
+        count = 0.0
+        for s in spans:
+            if isinstance(s.step, (Pulse, Reverse)) and not (
+                isinstance(s.step, Pulse) and s.step.frequency > average_above
+            ):
+                period = sum(width for width, _ in phases(s.step))
+                count += 2.0 * s.duration / period
+        if count > MAX_PIECES:
+            raise ConfigError(
+                "protocol",
+                f"{count:.3g} pieces",
+                None,
+                f"at most {MAX_PIECES:g} pieces pulse by pulse",
+                "the pulse trains or polarity reversals are too fine to expand one by one: "
+                "lower average_above so fast trains are cycle-averaged, or coarsen the steps",
+            )
+        for s in spans:
             if isinstance(s.step, Pulse) and s.step.frequency > average_above:
                 mean = s.net / s.duration
                 out.append(Piece(s.duration, mean * scale, mean * scale))
