@@ -24,13 +24,12 @@ _SMALL = 1e-4
 
 def bernoulli(x: np.ndarray) -> np.ndarray:
     """B(x) = x / (exp(x) - 1) for any x (B(0) = 1; x/expm1(x) is accurate elsewhere,
-    tends to 0 for large x and to -x for very negative x)."""
-    with np.errstate(invalid="ignore", over="ignore", divide="ignore"):
-        b = x / np.expm1(x)
-    zero = x == 0.0
-    if zero.any():
-        b[zero] = 1.0
-    return b
+    tends to 0 for large x and to -x for very negative x). The exponent is capped at 700
+    (B is below 1e-300 there) so nothing overflows, and only x = 0 needs the limit."""
+    e = np.expm1(np.minimum(x, 700.0))
+    out = np.ones_like(x)
+    np.divide(x, e, out=out, where=e != 0.0)
+    return out
 
 
 def bernoulli_and_derivative(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -38,8 +37,8 @@ def bernoulli_and_derivative(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     near 0 where the closed form cancels."""
     b = bernoulli(x)
     small = np.abs(x) < _SMALL
-    with np.errstate(invalid="ignore", divide="ignore"):
-        db = (b * (1.0 - b) - x * b) / x
+    db = np.empty_like(x)
+    np.divide(b * (1.0 - b) - x * b, x, out=db, where=~small)
     if small.any():
         xs = x[small]
         db[small] = -0.5 + xs / 6.0 - xs**3 / 180.0

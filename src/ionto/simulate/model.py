@@ -670,33 +670,27 @@ class Model:
 
     def dae_quadrature_jvp(self, d: dict[str, np.ndarray], v: np.ndarray) -> np.ndarray:
         """Jacobian of the quadrature rates times a direction v (nb, bs) in Z."""
-        m, nbal = self.m, self.nbal
-        vu = v[:, 0]
+        m, nbal, nc = self.m, self.nbal, self.nc
         vs = v[:-1, 1:]
         zp = self.spec.zp
-
-        def face(f: int, a: int | None, b: int | None) -> np.ndarray:
-            comp = d["cu"][f] * vu[f]
-            if a is not None:
-                comp = comp + d["ca"][f] @ vs[a]
-            if b is not None:
-                comp = comp + d["cb"][f] @ vs[b]
-            return np.append(comp, -(comp @ zp) / self.z_en)
-
-        nc = self.nc
         out = np.zeros(self.quadrature_size())
-        if self.left_solved:
-            out[:nbal] = face(0, None, 0)
-        if self.right_solved:
-            out[nbal : 2 * nbal] = face(nc, nc - 1, None)
+        if self.left_solved:  # face 0: the bath on the left, compartment 0 on the right
+            comp = d["cu"][0] * v[0, 0] + d["cb"][0] @ vs[0]
+            out[:m] = comp
+            out[m] = -(comp @ zp) / self.z_en
+        if self.right_solved:  # face nc: compartment nc - 1, then the bath
+            comp = d["cu"][nc] * v[nc, 0] + d["ca"][nc] @ vs[nc - 1]
+            out[nbal : nbal + m] = comp
+            out[nbal + m] = -(comp @ zp) / self.z_en
         ex = out[2 * nbal : 2 * nbal + nc * nbal].reshape(nc, nbal)  # a view
-        ex[:, :m] = self._vk[:, None] * vs[:, :m]
-        ex[:, m] = -(ex[:, :m] @ zp) / self.z_en
-        rx = out[2 * nbal + nc * nbal : 3 * nbal + nc * nbal]
-        for a, b, rate in self.reactions:
-            conv = float(self.volumes @ (rate * vs[:, a]))
-            rx[a] -= conv
-            rx[b] += conv
+        np.multiply(self._vk[:, None], vs[:, :m], out=ex[:, :m])
+        ex[:, m] = (ex[:, :m] @ zp) * (-1.0 / self.z_en)
+        if self.reactions:
+            rx = out[2 * nbal + nc * nbal : 3 * nbal + nc * nbal]
+            for a, b, rate in self.reactions:
+                conv = float(self.volumes @ (rate * vs[:, a]))
+                rx[a] -= conv
+                rx[b] += conv
         return out
 
     # ------------------------------------------------------------------ outputs
