@@ -45,12 +45,6 @@ def bernoulli_and_derivative(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return b, db
 
 
-def sg_flux(c_a: np.ndarray, c_b: np.ndarray, d_over: np.ndarray, peclet: np.ndarray) -> np.ndarray:
-    """Scharfetter-Gummel flux; ``d_over`` = D/d (m/s), all arrays broadcast together."""
-    b = bernoulli(peclet)
-    return d_over * ((b + peclet) * c_a - b * c_b)
-
-
 def solve_face_potential(
     c_a: np.ndarray,
     c_b: np.ndarray,

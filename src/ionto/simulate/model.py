@@ -51,6 +51,14 @@ from ionto.simulate.problem import (
 )
 
 
+def _ratio(a: np.ndarray | float, b: np.ndarray) -> np.ndarray:
+    """a / b, and 0 where b is 0 (an immobile species: no conductance, no drift)."""
+    a_arr, b_arr = np.broadcast_arrays(np.asarray(a, dtype=float), np.asarray(b, dtype=float))
+    out = np.zeros(a_arr.shape)
+    np.divide(a_arr, b_arr, out=out, where=b_arr != 0)
+    return out
+
+
 @dataclass
 class _End:
     """One end of the stack. ``node``: a compartment sits at the end (reservoir of
@@ -121,15 +129,14 @@ class Model:
         h = mesh.widths
         dist = 0.5 * (h[1:] + h[:-1])
         # an immobile species (D = 0: fixed ionizable sites, bound drug) has zero face
-        # diffusivity; the divisions below then give inf, handled after them
-        _quiet = np.errstate(divide="ignore", invalid="ignore")
-        _quiet.__enter__()
+        # diffusivity and no drift: _ratio gives 0 where it would divide by zero
         if problem.smoothing > 0:
             face_d = harmonic_face_diffusivity(problem, mesh.centres, factor) * d_w
         else:
-            face_d = dist[:, None] / (
-                0.5 * h[:-1, None] / cell_d[:-1] + 0.5 * h[1:, None] / cell_d[1:]
+            resistance = _ratio(0.5 * h[:-1, None], cell_d[:-1]) + _ratio(
+                0.5 * h[1:, None], cell_d[1:]
             )
+            face_d = _ratio(dist[:, None], resistance)
         ends_x = np.array([0.0, problem.length])
         ind_e = layer_indicators(problem, ends_x)
         x_ends = ind_e.T @ fixed
@@ -149,7 +156,7 @@ class Model:
 
         vols, xs, kx, tt, ph, pos = [h], [cell_x], [cell_kex], [cell_t], [cell_ph], [mesh.centres]
         d_over = [face_d / dist[:, None]]
-        drift = [dist[:, None] / face_d]
+        drift = [_ratio(dist[:, None], face_d)]
         for end, side in ((self.left, 0), (self.right, 1)):
             if not end.node:
                 continue
@@ -161,7 +168,7 @@ class Model:
             put(ph, np.array([end.ph]))
             put(pos, np.array([ends_x[side]]))
             put(d_over, (d_ends[side] / half[side])[None, :])
-            put(drift, (half[side] / d_ends[side])[None, :])
+            put(drift, _ratio(half[side], d_ends[side])[None, :])
         self.volumes = np.concatenate(vols)
         self.fixed_charge = np.concatenate(xs)
         self.kex = np.concatenate(kx)
@@ -188,13 +195,9 @@ class Model:
         self.left_solved = not self.left_node
         self.right_solved = not self.right_node
         if self.left_solved:
-            self.d_over[0], self.drift[0] = d_ends[0] / half[0], half[0] / d_ends[0]
+            self.d_over[0], self.drift[0] = d_ends[0] / half[0], _ratio(half[0], d_ends[0])
         if self.right_solved:
-            self.d_over[-1], self.drift[-1] = d_ends[1] / half[1], half[1] / d_ends[1]
-        _quiet.__exit__(None, None, None)
-        immobile = ~(self.d_over > 0)
-        self.d_over[immobile] = 0.0
-        self.drift[immobile] = 0.0
+            self.d_over[-1], self.drift[-1] = d_ends[1] / half[1], _ratio(half[1], d_ends[1])
         self._s0 = 0 if self.left_solved else 1
         self._s1 = nf if self.right_solved else nf - 1
         self.solved = np.arange(self._s0, self._s1)
