@@ -316,6 +316,9 @@ def _mount_plan() -> None:
 
     app.registered_commands.extend(run_app.registered_commands)
     app.registered_groups.extend(run_app.registered_groups)
+    from ionto.record.cli import app as record_app  # ionto db / records
+
+    app.registered_groups.extend(record_app.registered_groups)
 
 
 _mount_plan()

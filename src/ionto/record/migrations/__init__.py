@@ -1,0 +1,1 @@
+"""Alembic migrations of the record schema (run by :mod:`ionto.record.migrate`)."""
