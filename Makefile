@@ -7,7 +7,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.ionto-installed
 
-.PHONY: all venv run test lint pytest bench format clean
+.PHONY: all venv pg run test lint pytest bench format clean
 
 all: test
 
@@ -18,6 +18,22 @@ $(STAMP): pyproject.toml
 
 venv: $(STAMP)
 
+# The record tests start a private PostgreSQL server (tests/record/pg_server.py) from the
+# server binaries of Debian's postgresql package, installed here when missing (as root;
+# otherwise a note, and the PostgreSQL half of the record tests is skipped, or fails
+# under CI=true). Quick and idempotent once installed.
+PG_CTL := $(firstword $(wildcard /usr/lib/postgresql/*/bin/pg_ctl))
+
+pg:
+ifeq ($(PG_CTL),)
+	@if [ "$$(id -u)" = 0 ]; then \
+	  echo "installing PostgreSQL (Debian package postgresql) for the record tests"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null; \
+	else \
+	  echo "note: PostgreSQL is not installed; run 'sudo apt-get install postgresql' to test it"; \
+	fi
+endif
+
 run: $(STAMP)
 	@mkdir -p out
 	$(BIN)/ionto simulate examples/lidocaine_anode.toml --plot out/lidocaine_profiles.png
@@ -27,10 +43,10 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy src
 
-pytest: $(STAMP)
+pytest: $(STAMP) pg
 	$(BIN)/pytest
 
-test: lint pytest
+test: pg lint pytest
 
 bench: $(STAMP)
 	@$(BIN)/python -m compileall -q src >/dev/null

@@ -27,6 +27,7 @@ import typer
 
 if TYPE_CHECKING:
     from rich.console import Console
+    from sqlalchemy.engine import Engine
     from sqlalchemy.orm import Session
 
 EXIT_REFUSED = 1
@@ -114,6 +115,19 @@ def _records(url: str | None) -> Iterator[Session]:
         yield db
 
 
+@contextmanager
+def _engine(url: str | None, *, create_dir: bool = False) -> Iterator[Engine]:
+    """An engine on the database (errors as one line), disposed at the end."""
+    from ionto.record.database import make_engine, resolve_url
+
+    with _errors():
+        engine = make_engine(resolve_url(url), create_dir=create_dir)
+        try:
+            yield engine
+        finally:
+            engine.dispose()
+
+
 def _print_json(obj: Any) -> None:
     sys.stdout.write(json.dumps(obj) + "\n")
 
@@ -158,13 +172,11 @@ def db_upgrade(
 ) -> None:
     """Apply the schema migrations (creating the database file if needed)."""
     from ionto.record import migrate
-    from ionto.record.database import make_engine, resolve_url, shown
+    from ionto.record.database import shown
 
-    with _errors():
-        engine = make_engine(resolve_url(db), create_dir=True)
+    with _engine(db, create_dir=True) as engine:
         before = migrate.current(engine)
         after = migrate.upgrade(engine, revision)
-        engine.dispose()
     typer.echo(f"{shown(engine.url)}: {before or 'empty'} -> {after or 'empty'}")
 
 
@@ -178,15 +190,13 @@ def db_downgrade(
 ) -> None:
     """Undo schema migrations (needs --yes: tables that are dropped lose their data)."""
     from ionto.record import migrate
-    from ionto.record.database import make_engine, resolve_url, shown
+    from ionto.record.database import shown
 
     if not yes:
         raise _fail("downgrade drops tables and their data; repeat with --yes", EXIT_REFUSED)
-    with _errors():
-        engine = make_engine(resolve_url(db), create_dir=False)
+    with _engine(db) as engine:
         before = migrate.current(engine)
         after = migrate.downgrade(engine, revision)
-        engine.dispose()
     typer.echo(f"{shown(engine.url)}: {before or 'empty'} -> {after or 'empty'}")
 
 
@@ -194,12 +204,10 @@ def db_downgrade(
 def db_current(db: DbOption = None, as_json: JsonOption = False) -> None:
     """The database's schema revision and the newest one this ionto ships."""
     from ionto.record import migrate
-    from ionto.record.database import make_engine, resolve_url, shown
+    from ionto.record.database import shown
 
-    with _errors():
-        engine = make_engine(resolve_url(db), create_dir=False)
+    with _engine(db) as engine:
         rev = migrate.current(engine)
-        engine.dispose()
     newest = migrate.head()
     if as_json:
         _print_json({"url": shown(engine.url), "current": rev, "head": newest})

@@ -119,14 +119,17 @@ def ready(engine: Engine) -> str:
     if rev is None:
         raise RecordError(
             f"{where} has tables but no ionto schema revision; use an empty database "
-            "or one made by `ionto db upgrade`"
+            "or one made by `ionto db upgrade`",
+            bad_input=False,
         )
     if rev not in {r for r, _ in revisions()}:
         raise RecordError(
             f"{where} is at revision {rev}, which this version of ionto does not know "
-            f"(newest known: {newest}); use a newer ionto"
+            f"(newest known: {newest}); use a newer ionto",
+            bad_input=False,
         )
     raise RecordError(
         f"{where} is at revision {rev}, not the newest ({newest}); "
-        f"run `ionto db upgrade --db {where}` first"
+        f"run `ionto db upgrade --db {where}` first",
+        bad_input=False,
     )
