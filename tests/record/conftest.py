@@ -144,23 +144,18 @@ def cut(path: Path, out: Path, events: int) -> Path:
 @pytest.fixture(scope="session")
 def log_store(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     """Logs made once: ``complete``, ``fault`` (lead break at 12 s), ``interrupted``
-    (the complete log cut at period 150) and ``lidocaine`` (the example plan run by
-    ``ionto run``, so its start document names the plan file)."""
-    from typer.testing import CliRunner
-
-    from ionto.cli import app
+    (the complete log cut at period 150) and ``lidocaine`` (the example plan, with the
+    start document ``ionto run`` writes: plan file, title, modality)."""
+    from ionto.plan.plan import load_plan
 
     folder = tmp_path_factory.mktemp("logs")
     complete = run_logged(folder / "complete")
     fault = run_logged(folder / "fault", "hold 2 mA for 60 s", fault_at=12.0)
     interrupted = cut(complete, folder / "interrupted.jsonl", 150)
-    plan = ROOT / "examples" / "plans" / "lidocaine-forearm.toml"
-    runs = folder / "lidocaine"
-    result = CliRunner().invoke(
-        app, ["run", str(plan), "--confirm", "--speed", "0", "--json", "--dir", str(runs)]
-    )
-    assert result.exit_code == 0, result.output
-    (lidocaine,) = runs.glob("*.jsonl")
+    plan_file = ROOT / "examples" / "plans" / "lidocaine-forearm.toml"
+    plan = load_plan(plan_file)
+    info = {"plan": str(plan_file), "title": plan.title, "modality": plan.modality.name}
+    lidocaine = run_logged(folder / "lidocaine", str(plan.protocol), info=info)
     return {
         "complete": complete,
         "fault": fault,

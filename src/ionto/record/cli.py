@@ -240,8 +240,8 @@ def records_import(
     db: DbOption = None,
     as_json: JsonOption = False,
 ) -> None:
-    """Import session logs (complete or interrupted); again is harmless, a grown log is
-    brought up to date."""
+    """Import session logs, complete or interrupted (idempotent: a log imported again
+    changes nothing; one that grew is brought up to date)."""
     from ionto.record import store
     from ionto.record.importer import import_log
 
