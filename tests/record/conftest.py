@@ -177,3 +177,37 @@ def logs(log_store: dict[str, Path], tmp_path: Path) -> Callable[[str], Path]:
         return dst
 
     return copy
+
+
+@pytest.fixture(scope="session")
+def killed_log(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The log of a real ``ionto run`` process killed with SIGKILL mid-treatment (after
+    at least 200 periods), as tests/run/test_session_log.py makes it."""
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    folder = tmp_path_factory.mktemp("killed")
+    plan = ROOT / "examples" / "plans" / "lidocaine-forearm.toml"
+    cmd = [sys.executable, "-m", "ionto.run.cli", "run", str(plan), "--confirm"]
+    cmd += ["--speed", "100", "--json", "--dir", str(folder / "sessions")]
+    proc = subprocess.Popen(cmd, cwd=folder, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            found = list((folder / "sessions").glob("*.jsonl"))
+            if found and found[0].read_bytes().count(b'"type":"event"') >= 200:
+                os.kill(proc.pid, signal.SIGKILL)
+                break
+            time.sleep(0.05)
+        proc.wait(10)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait(10)
+    assert proc.returncode == -signal.SIGKILL, proc.stderr.read() if proc.stderr else ""
+    if proc.stderr:
+        proc.stderr.close()
+    (path,) = (folder / "sessions").glob("*.jsonl")
+    return path

@@ -86,7 +86,9 @@ def start(database: str = "ionto_test") -> Server:
             "Debian's postgresql package"
         )
     as_user: list[str] = []
-    root = Path(tempfile.mkdtemp(prefix="ionto-pg-"))
+    # /tmp: the postgres user must reach it (a root-only $TMPDIR would not do), and a
+    # short path keeps the socket's name under the 107-byte limit
+    root = Path(tempfile.mkdtemp(prefix="ionto-pg-", dir="/tmp" if os.geteuid() == 0 else None))
     user = pwd.getpwuid(os.getuid()).pw_name
     if os.geteuid() == 0:
         try:

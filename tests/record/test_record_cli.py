@@ -80,6 +80,7 @@ def test_patients_import_sessions_history(db_url: str, logs: Logs, tmp_path: Pat
     table = ionto(db_url, "records", "sessions", "list", "--patient", "A-1")
     assert "fault" in table and "success" in table
     uid = done[1]["uid"]
+    assert "matches '%'" in ionto(db_url, "records", "sessions", "show", "%", code=2)
     shown = json.loads(ionto(db_url, "records", "sessions", "show", uid[:8], "--json"))
     assert shown["status"] == "fault" and any(e["kind"] == "trip" for e in shown["events"])
     assert "open_circuit" in ionto(db_url, "records", "sessions", "show", uid[:8])

@@ -120,6 +120,21 @@ def test_interrupted_log_keeps_status_and_dose(db: Session, logs: Logs) -> None:
     assert _count(db, TreatmentSession) == 1
 
 
+def test_log_of_a_killed_process(db: Session, killed_log: Path, tmp_path: Path) -> None:
+    path = tmp_path / killed_log.name
+    path.write_bytes(killed_log.read_bytes())
+    rec = recover(path)
+    assert rec.interrupted and rec.events >= 200
+    result = import_log(db, path)
+    db.commit()
+    session, measurements, _ = _rows(db, rec.uid)
+    assert result.status == session.status == "interrupted"
+    assert session.delivered_ma_min == rec.delivered_mAmin > 0
+    assert len(measurements) == rec.events
+    assert session.protocol.plan_toml is not None  # the plan named in the log
+    assert import_log(db, path).action == "unchanged"
+
+
 def test_a_log_that_grew_is_brought_up_to_date(db: Session, logs: Logs) -> None:
     partial = logs("interrupted")  # a byte prefix of the complete log: the same session
     complete = logs("complete")
@@ -190,7 +205,8 @@ def test_patient_is_not_moved_silently(db: Session, logs: Logs) -> None:
     bob = store.add_patient(db, "B-2", "Bob")
     path = logs("complete")
     import_log(db, path)
-    import_log(db, path, patient=ada)  # an unassigned session can be assigned
+    assert import_log(db, path, patient=ada).action == "updated"  # assigned now
+    assert import_log(db, path, patient=ada).action == "unchanged"
     db.commit()
     with pytest.raises(RecordError, match="not moved silently"):
         import_log(db, path, patient=bob)

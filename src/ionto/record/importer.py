@@ -298,13 +298,13 @@ def import_log(
             course,
             Path(plan_file) if plan_file is not None else None,
         )
-    _assign(existing, patient, practitioner, course, db)
+    assigned = _assign(existing, patient, practitioner, course, db)
     if existing.log_bytes == len(log.data) and existing.log_digest == summary["log_digest"]:
         return ImportResult(
             path,
             rec.uid,
             existing.id,
-            "unchanged",
+            "updated" if assigned else "unchanged",
             existing.status,
             existing.delivered_ma_min,
             0,
@@ -347,11 +347,14 @@ def _assign(
     practitioner: Practitioner | None,
     course: Course | None,
     db: Session,
-) -> None:
-    """Fill in who/which course on an existing session; a different one is refused."""
+) -> bool:
+    """Fill in who/which course on an existing session (True if something was filled
+    in); a different one than recorded is refused."""
+    changed = False
     if patient is not None:
         if row.patient_id is None:
             row.patient = patient
+            changed = True
         elif row.patient_id != patient.id:
             raise RecordError(
                 f"session {row.uid[:8]} is recorded for patient id {row.patient_id}, "
@@ -360,6 +363,7 @@ def _assign(
     if practitioner is not None:
         if row.practitioner_id is None:
             row.practitioner = practitioner
+            changed = True
         elif row.practitioner_id != practitioner.id:
             raise RecordError(
                 f"session {row.uid[:8]} is recorded with practitioner id "
@@ -368,11 +372,13 @@ def _assign(
     if course is not None:
         if row.scheduled is None:
             row.scheduled = open_slot(db, course, row.started_at.date())
+            changed = True
         elif row.scheduled.course_id != course.id:
             raise RecordError(
                 f"session {row.uid[:8]} is recorded in course {row.scheduled.course_id}, "
                 f"not {course.id}"
             )
+    return changed
 
 
 def _create(

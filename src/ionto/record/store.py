@@ -243,7 +243,9 @@ def find_protocol(db: Session, ref: str | int) -> Protocol:
     text = str(ref).strip()
     found = db.get(Protocol, int(text)) if text.isdigit() else None
     if found is None and len(text) >= 8:
-        matches = list(db.scalars(select(Protocol).where(Protocol.digest.startswith(text))))
+        matches = list(
+            db.scalars(select(Protocol).where(Protocol.digest.startswith(text, autoescape=True)))
+        )
         found = matches[0] if len(matches) == 1 else None
     if found is None:
         raise RecordError(f"unknown protocol {text!r} (`ionto records plans list` shows them)")
@@ -350,7 +352,11 @@ def find_session(db: Session, ref: str) -> TreatmentSession:
     if not text:
         raise ConfigError("UID", ref, None, "a session uid or a unique prefix of it")
     matches = list(
-        db.scalars(select(TreatmentSession).where(TreatmentSession.uid.startswith(text)).limit(2))
+        db.scalars(
+            select(TreatmentSession)
+            .where(TreatmentSession.uid.startswith(text, autoescape=True))
+            .limit(2)
+        )
     )
     if not matches:
         raise RecordError(f"no recorded session matches {text!r}")
