@@ -193,6 +193,7 @@ def test_url_from_the_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatc
 
 def test_default_database_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("IONTO_DB_URL", raising=False)
+    monkeypatch.setenv("IONTO_CONFIG", str(tmp_path / "no-settings.toml"))
     monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
     result = runner.invoke(app, ["records", "patients", "list", "--json"])
     assert result.exit_code == 0 and json.loads(result.stdout) == []
@@ -211,3 +212,25 @@ def test_an_old_schema_is_not_upgraded_silently(db_url: str) -> None:
     engine.dispose()
     message = ionto(db_url, "records", "patients", "list", code=1)
     assert "revision 0000" in message
+
+
+def test_settings_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("IONTO_DB_URL", raising=False)
+    settings = tmp_path / "conf" / "config.toml"
+    settings.parent.mkdir()
+    settings.write_text('[records]\ndb = "sqlite:///clinic.sqlite3"\n')
+    monkeypatch.setenv("IONTO_CONFIG", str(settings))
+    result = runner.invoke(app, ["records", "patients", "add", "Conf", "--code", "C-1"])
+    assert result.exit_code == 0, result.stderr
+    assert (tmp_path / "conf" / "clinic.sqlite3").is_file()  # relative to the file
+    other = f"sqlite:///{tmp_path / 'other.sqlite3'}"
+    monkeypatch.setenv("IONTO_DB_URL", other)  # the environment wins over the file
+    state = runner.invoke(app, ["db", "current", "--json"])
+    assert json.loads(state.stdout)["url"] == other
+    monkeypatch.delenv("IONTO_DB_URL")
+    settings.write_text('[records]\ndbb = "sqlite:///x.sqlite3"\n')
+    bad = runner.invoke(app, ["records", "patients", "list"])
+    assert bad.exit_code == 2 and "records.dbb" in bad.stderr and "did you mean 'db'" in bad.stderr
+    settings.write_text('[records]\ndb = "mysql://x/y"\n')
+    bad = runner.invoke(app, ["records", "patients", "list"])
+    assert bad.exit_code == 2 and f"{settings}: records.db" in bad.stderr

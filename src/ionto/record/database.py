@@ -1,11 +1,14 @@
 """Which database, and how to connect to it.
 
 The URL comes from (first found): the ``--db`` option, the ``IONTO_DB_URL`` environment
-variable, or the default SQLite file ``$XDG_DATA_HOME/ionto/records.sqlite3``
-(``~/.local/share/ionto/records.sqlite3``). Accepted: ``sqlite:///PATH`` (a file;
-``sqlite://`` alone is an in-memory database) and ``postgresql://...`` (psycopg 3; a
-bare ``postgresql://`` or ``postgres://`` is read as ``postgresql+psycopg://``). A plain
-file path is taken as a SQLite file.
+variable, ``db`` in the ``[records]`` table of the settings file (``$IONTO_CONFIG``, else
+``$XDG_CONFIG_HOME/ionto/config.toml``, i.e. ``~/.config/ionto/config.toml``; a relative
+SQLite path there is relative to that file), or the default SQLite file
+``$XDG_DATA_HOME/ionto/records.sqlite3`` (``~/.local/share/ionto/records.sqlite3``).
+
+Accepted: ``sqlite:///PATH`` (a file; ``sqlite://`` alone is an in-memory database) and
+``postgresql://...`` (psycopg 3; a bare ``postgresql://`` or ``postgres://`` is read as
+``postgresql+psycopg://``). A plain file path is taken as a SQLite file.
 
 SQLite does not enforce foreign keys unless asked on every connection: the engine made
 here asks (``PRAGMA foreign_keys = ON``), so the ``RESTRICT``/``CASCADE`` rules of the
@@ -42,15 +45,54 @@ def default_path() -> Path:
     return Path(base) / "ionto" / "records.sqlite3"
 
 
+def settings_path() -> Path:
+    """The settings file: ``$IONTO_CONFIG``, else ``$XDG_CONFIG_HOME/ionto/config.toml``."""
+    named = os.environ.get("IONTO_CONFIG", "").strip()
+    if named:
+        return Path(named).expanduser()
+    base = os.environ.get("XDG_CONFIG_HOME") or str(Path.home() / ".config")
+    return Path(base) / "ionto" / "config.toml"
+
+
+def settings_url() -> str | None:
+    """``[records] db`` of the settings file (checked; relative SQLite paths made
+    absolute against the file's folder), or None without a file or a setting."""
+    from pydantic import ValidationError
+
+    from ionto.core.config import StrictModel, config_error, load_toml
+
+    class RecordsSettings(StrictModel):
+        """``[records]``: ``db``, the database URL."""
+
+        db: str | None = None
+
+    path = settings_path()
+    if not path.is_file():
+        return None
+    data = load_toml(path)
+    try:
+        records = RecordsSettings.model_validate(data.get("records", {}))
+    except ValidationError as exc:
+        raise config_error(exc, prefix=f"{path}: records") from None
+    if not records.db:
+        return None
+    url = parse_url(records.db, field=f"{path}: records.db")
+    database = url.database or ""
+    relative = database not in ("", ":memory:") and not Path(database).expanduser().is_absolute()
+    if url.get_backend_name() == "sqlite" and relative:
+        url = url.set(database=str(path.parent / database))
+    return url.render_as_string(hide_password=False)
+
+
 def resolve_url(option: str | None = None) -> str:
-    """The database URL as text: ``option``, else ``$IONTO_DB_URL``, else the default
-    SQLite file (see the module docstring)."""
+    """The database URL as text: ``option``, else ``$IONTO_DB_URL``, else the settings
+    file's ``[records] db``, else the default SQLite file (see the module docstring)."""
     if option:
         return option
     env = os.environ.get(ENV_VAR, "").strip()
     if env:
         return env
-    return default_url()
+    return settings_url() or default_url()
 
 
 def default_url() -> str:
