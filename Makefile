@@ -48,10 +48,11 @@ pytest: $(STAMP) pg
 
 test: pg lint pytest
 
-bench: $(STAMP)
+bench: $(STAMP) pg
 	@$(BIN)/python -m compileall -q src >/dev/null
 	$(BIN)/python benchmarks/run.py R1
 	$(BIN)/python benchmarks/run.py R2 --repeat 1
+	$(BIN)/python benchmarks/record_import.py
 
 format: $(STAMP)
 	$(BIN)/ruff check --fix .
