@@ -300,3 +300,25 @@ def test_start_document_with_infinities_is_stored(db: Session, logs: Logs) -> No
     db.commit()
     session, _, _ = _rows(db, result.uid)
     assert session.start_doc["rules"]["extend_limit"] is None
+
+
+def test_resume_links_and_device_fields(db: Session, logs: Logs) -> None:
+    """Documents the run layer adds around resumed sessions (``resumes`` in the start
+    document, a ``resumed_by`` document appended later) and per-reading device fields."""
+    path = logs("complete")
+    text = path.read_text()
+    text = text.replace('"type":"session_start",', '"type":"session_start","resumes":"a1b2",', 1)
+    text = re.sub(r'("type":"event","seq":(\d+),)', r'\1"device_t":\2.5,"status":"ok",', text)
+    path.write_text(text)
+    first = import_log(db, path)
+    db.commit()
+    session, measurements, _ = _rows(db, first.uid)
+    assert session.resumes_uid == "a1b2" and session.resumed_by_uid is None
+    assert [m.device_t_s for m in measurements[:3]] == [0.5, 1.5, 2.5]
+    assert {m.device_status for m in measurements} == {"ok"}
+    with path.open("a") as f:
+        f.write(json.dumps({"type": "resumed_by", "uid": first.uid, "by": "c3d4"}) + "\n")
+    assert import_log(db, path).action == "updated"
+    db.commit()
+    session, _, _ = _rows(db, first.uid)
+    assert session.resumed_by_uid == "c3d4"

@@ -49,6 +49,8 @@ MEASUREMENT_COLUMNS = [
     ("state", "state"),
     ("step", "step"),
     ("compliance", "compliance"),
+    ("device_t_s", "device_t_s"),
+    ("device_status", "device_status"),
 ]
 
 
@@ -111,6 +113,8 @@ def session_dict(s: TreatmentSession, *, events: bool = False) -> dict[str, Any]
         "periods": s.periods,
         "damaged_lines": s.damaged_lines,
         "acknowledged": s.acknowledged,
+        "resumes": s.resumes_uid,
+        "resumed_by": s.resumed_by_uid,
         "practitioner": s.practitioner.name if s.practitioner else None,
         "course": s.scheduled.course_id if s.scheduled else None,
         "course_session": s.scheduled.number if s.scheduled else None,

@@ -128,6 +128,15 @@ def _text(path: Path, line: int, doc: dict[str, Any], key: str, default: str | N
     return value
 
 
+def _optional_text(path: Path, line: int, doc: dict[str, Any], key: str) -> str | None:
+    value = doc.get(key)
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise _bad(path, line, f"{doc.get('type')}.{key}", value, "a string or null")
+    return value
+
+
 def _rows(path: Path, log: _Log) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     """Measurement and event rows (without session_id), checked."""
     measurements: list[dict[str, Any]] = []
@@ -153,6 +162,8 @@ def _rows(path: Path, log: _Log) -> tuple[list[dict[str, Any]], list[dict[str, A
                     "state": _text(path, line, doc, "state", None),
                     "step": _text(path, line, doc, "step", ""),
                     "compliance": compliance,
+                    "device_t_s": _number(path, line, doc, "device_t", optional=True),
+                    "device_status": _optional_text(path, line, doc, "status"),
                 }
             )
         elif kind == "occurrence":
@@ -247,6 +258,10 @@ def _summary(log: _Log) -> dict[str, Any]:
         "periods": rec.events,
         "damaged_lines": rec.damaged_lines,
         "acknowledged": rec.acknowledged,
+        "resumed_by_uid": next(
+            (str(d["by"]) for _, d in log.docs if d.get("type") == "resumed_by" and d.get("by")),
+            None,
+        ),
         "log_bytes": len(log.data),
         "log_digest": hashlib.sha256(log.data).hexdigest(),
     }
@@ -421,6 +436,7 @@ def _create(
         software_version=str(start.get("software_version", "")),
         device=str(start.get("device", "")),
         start_doc=_finite(start),
+        resumes_uid=str(start["resumes"]) if start.get("resumes") else None,
         log_path=str(path),
         **summary,
     )

@@ -206,6 +206,8 @@ class TreatmentSession(Base):
     ``delivered_ma_min`` and ``last_t_s`` are what :func:`ionto.run.session_log.recover`
     computes from the log. ``log_bytes``/``log_digest``: how much of the log file was
     imported and its SHA-256, so a re-import adds only what the log gained.
+    ``resumes_uid``: the interrupted session this one delivers the remainder of (the
+    start document's ``resumes``); ``resumed_by_uid``: the session that resumed this one.
     """
 
     __tablename__ = "sessions"
@@ -233,6 +235,8 @@ class TreatmentSession(Base):
     periods: Mapped[int] = mapped_column(Integer)
     damaged_lines: Mapped[int] = mapped_column(Integer, default=0)
     acknowledged: Mapped[bool] = mapped_column(Boolean, default=False)
+    resumes_uid: Mapped[str | None] = mapped_column(String(64), index=True)
+    resumed_by_uid: Mapped[str | None] = mapped_column(String(64))
     software_version: Mapped[str] = mapped_column(String(64), default="")
     device: Mapped[str] = mapped_column(Text, default="")
     start_doc: Mapped[dict[str, Any]] = mapped_column(JSON)
@@ -271,7 +275,8 @@ class TreatmentSession(Base):
 class Measurement(Base):
     """One control period of a session (an ``event`` document of the log): ``seq`` from
     0, ``t_s`` from the session start, setpoint and measured current (A), voltage (V),
-    impedance (ohm; None when there was no current), accumulated dose (mA*min)."""
+    impedance (ohm; None when there was no current), accumulated dose (mA*min); the
+    device's own clock (s) and status of the reading when the log has them."""
 
     __tablename__ = "measurements"
 
@@ -288,6 +293,8 @@ class Measurement(Base):
     state: Mapped[str] = mapped_column(String(32))
     step: Mapped[str] = mapped_column(Text, default="")
     compliance: Mapped[bool] = mapped_column(Boolean, default=False)
+    device_t_s: Mapped[float | None] = mapped_column(Double)
+    device_status: Mapped[str | None] = mapped_column(String(32))
 
     session: Mapped[TreatmentSession] = relationship(back_populates="measurements")
 

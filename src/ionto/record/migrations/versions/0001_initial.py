@@ -138,6 +138,8 @@ def upgrade() -> None:
         sa.Column("periods", sa.Integer(), nullable=False),
         sa.Column("damaged_lines", sa.Integer(), nullable=False),
         sa.Column("acknowledged", sa.Boolean(), nullable=False),
+        sa.Column("resumes_uid", sa.String(length=64), nullable=True),
+        sa.Column("resumed_by_uid", sa.String(length=64), nullable=True),
         sa.Column("software_version", sa.String(length=64), nullable=False),
         sa.Column("device", sa.Text(), nullable=False),
         sa.Column("start_doc", sa.JSON(), nullable=False),
@@ -186,6 +188,7 @@ def upgrade() -> None:
         batch_op.create_index(
             batch_op.f("ix_sessions_patient_id"), ["patient_id", "started_at"], unique=False
         )
+        batch_op.create_index(batch_op.f("ix_sessions_resumes_uid"), ["resumes_uid"], unique=False)
 
     op.create_table(
         "measurements",
@@ -200,6 +203,8 @@ def upgrade() -> None:
         sa.Column("state", sa.String(length=32), nullable=False),
         sa.Column("step", sa.Text(), nullable=False),
         sa.Column("compliance", sa.Boolean(), nullable=False),
+        sa.Column("device_t_s", sa.Double(), nullable=True),
+        sa.Column("device_status", sa.String(length=32), nullable=True),
         sa.CheckConstraint("seq >= 0", name=op.f("ck_measurements_seq_not_negative")),
         sa.ForeignKeyConstraint(
             ["session_id"],
@@ -232,6 +237,7 @@ def downgrade() -> None:
     op.drop_table("session_events")
     op.drop_table("measurements")
     with op.batch_alter_table("sessions", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_sessions_resumes_uid"))
         batch_op.drop_index(batch_op.f("ix_sessions_patient_id"))
 
     op.drop_table("sessions")
