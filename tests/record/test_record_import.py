@@ -263,6 +263,10 @@ def _set(text: str, key: str, value: str) -> str:
             lambda text: _set(text, "compliance", '"yes"'),
             "line {n}: event.compliance: yes",
         ),
+        (
+            lambda text: text.replace('"exit_status":"success"', '"exit_status":"paused"'),
+            "session_stop.exit_status: paused is not allowed (allowed: one of success, abort,",
+        ),
     ],
 )
 def test_malformed_logs_are_config_errors(

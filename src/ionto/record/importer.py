@@ -32,6 +32,7 @@ from sqlalchemy import func, insert, select
 from ionto.core.errors import ConfigError, IontoError
 from ionto.record.database import RecordError
 from ionto.record.models import (
+    SESSION_STATUSES,
     Measurement,
     Patient,
     Practitioner,
@@ -108,7 +109,8 @@ def _read(path: Path) -> _Log:
 
 
 def _bad(path: Path, line: int, field: str, value: Any, allowed: str) -> ConfigError:
-    return ConfigError(f"{path}: line {line}: {field}", value, None, allowed)
+    where = f"{path}: line {line}" if line else str(path)
+    return ConfigError(f"{where}: {field}", value, None, allowed)
 
 
 def _number(path: Path, line: int, doc: dict[str, Any], key: str, *, optional: bool) -> Any:
@@ -288,6 +290,10 @@ def import_log(
     rec = log.recovery
     if not rec.uid:
         raise _bad(path, 1, "session_start.uid", rec.uid, "the session's uid")
+    if rec.status not in SESSION_STATUSES:
+        raise _bad(
+            path, 0, "session_stop.exit_status", rec.status, "one of " + ", ".join(SESSION_STATUSES)
+        )
     if rec.delivered_mAmin < 0 or not math.isfinite(rec.delivered_mAmin):
         raise _bad(path, 1, "delivered_mAmin", rec.delivered_mAmin, ">= 0")
     measurements, events = _rows(path, log)
