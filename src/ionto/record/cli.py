@@ -390,8 +390,10 @@ def patients_list(db: DbOption = None, as_json: JsonOption = False) -> None:
     from ionto.record.export import patient_dict
 
     with _records(db) as session:
+        counts = store.session_counts(session)
         rows = [
-            {**patient_dict(p), "sessions": len(p.sessions)} for p in store.list_patients(session)
+            {**patient_dict(p), "sessions": counts.get(p.id, 0)}
+            for p in store.list_patients(session)
         ]
     if as_json:
         _print_json(rows)

@@ -111,6 +111,16 @@ def list_patients(db: Session) -> list[Patient]:
     return list(db.scalars(select(Patient).order_by(Patient.id)))
 
 
+def session_counts(db: Session) -> dict[int, int]:
+    """Recorded sessions per patient id (one query; patients without sessions absent)."""
+    query = (
+        select(TreatmentSession.patient_id, func.count())
+        .where(TreatmentSession.patient_id.is_not(None))
+        .group_by(TreatmentSession.patient_id)
+    )
+    return {int(pid): int(n) for pid, n in db.execute(query).all() if pid is not None}
+
+
 def delete_patient(db: Session, ref: str | int) -> Patient:
     """Delete a patient who has no sessions and no courses; otherwise refuse and say
     what would be lost (records of treatments are never deleted as a side effect)."""
