@@ -365,7 +365,7 @@ def validate(
     for column in COLUMNS:
         table.add_column(column, overflow="fold")
     for row in rows(report):
-        style = "green" if row[-1] == "agrees" else "red"
+        style = "green" if row[-1].startswith("agrees") else "red"
         table.add_row(*(Text(cell) for cell in row[:-1]), Text(row[-1], style=style))
     Console().print(table)
     if report.uncovered and not case:

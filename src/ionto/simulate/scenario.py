@@ -343,6 +343,15 @@ def problem_from_dict(data: Mapping[str, Any]) -> Problem:
     return build_problem(scenario)
 
 
+def resolve_paths(data: dict[str, Any], base: Path) -> dict[str, Any]:
+    """Make the file paths a scenario names (``skin.file``) relative to the folder
+    ``base`` of the scenario file, unless they are absolute. Changes ``data`` in place."""
+    skin = data.get("skin")
+    if isinstance(skin, dict) and isinstance(skin.get("file"), str):
+        skin["file"] = str(base / skin["file"])
+    return data
+
+
 def load_problem(path: str | Path) -> Problem:
     """Read a scenario TOML file and return its Problem (SI). Raises ConfigError."""
-    return problem_from_dict(load_toml(path))
+    return problem_from_dict(resolve_paths(load_toml(path), Path(path).parent))

@@ -19,6 +19,9 @@ in the table's unit:
   misfit = s / spread_max in units of the tolerance; agrees if <= 1 (default 0.1).
 * **crossing**: the x at which y crosses ``level`` (linear interpolation between the
   swept points) is the prediction, compared by the value, range or limit rules.
+* **line_crossing**: the x at which the least-squares line of y on x reaches ``level``
+  (an extrapolated cut-off, as published size cut-offs are obtained) is the prediction,
+  compared by the value, range or limit rules.
 """
 
 from __future__ import annotations
@@ -129,3 +132,9 @@ def crossing(xs: Sequence[float], ys: Sequence[float], level: float) -> float | 
         if d0 * d1 < 0.0 or d1 == 0.0:
             return x0 + (x1 - x0) * d0 / (d0 - d1)
     return None
+
+
+def line_crossing(xs: Sequence[float], ys: Sequence[float], level: float) -> float | None:
+    """x at which the least-squares line of y on x reaches ``level``; None for a flat line."""
+    a, b, _ = line_fit(xs, ys)
+    return (level - a) / b if b != 0 else None

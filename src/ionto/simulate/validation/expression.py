@@ -3,12 +3,13 @@
 A small arithmetic language over the run's reports: names are report names (the value of
 the run without a sweep, or of the current sweep entry) or ``[validation.constants]``;
 ``name["label"]`` is report ``name`` of the sweep entry ``label``; ``+ - * / **``,
-parentheses, numbers, and the functions ``max``, ``min``, ``abs``. Every name carries its
+parentheses, numbers, and the functions ``max``, ``min``, ``abs`` and ``log10`` (of a
+plain number). Every name carries its
 unit (reports in their SI unit, constants as written), so ``J / c`` of a flux in
 mol/(m^2 s) and a concentration in mM is a velocity that converts to uL/(h cm^2).
 
 Python's ``ast`` parses the text; only the node types above are evaluated (no attribute
-access, no calls other than the three functions), so a scenario file cannot run code.
+access, no calls other than the four functions), so a scenario file cannot run code.
 pint does the unit arithmetic: a hand-written evaluator is needed only because no
 maintained library evaluates such expressions on pint quantities safely.
 """
@@ -24,7 +25,20 @@ from ionto.core.errors import ConfigError
 Lookup = Callable[[str, str | None], Any]
 """(report name, sweep label or None) -> pint Quantity; raises KeyError if unknown."""
 
-_FUNCTIONS: dict[str, Callable[..., Any]] = {"max": max, "min": min, "abs": abs}
+
+def _log10(value: Any) -> Any:
+    """log10 of a dimensionless Quantity (a plain number)."""
+    import math
+
+    if not value.dimensionless:
+        raise ValueError(f"log10 needs a plain number, not {value.units}")
+    x = float(value.to("").magnitude)
+    if x <= 0:
+        raise ValueError(f"log10 of {x:g} is undefined")
+    return _ureg().Quantity(math.log10(x), "")
+
+
+_FUNCTIONS: dict[str, Callable[..., Any]] = {"max": max, "min": min, "abs": abs, "log10": _log10}
 
 
 def names_in(text: str, field: str) -> list[tuple[str, str | None]]:
@@ -71,10 +85,15 @@ def evaluate(text: str, lookup: Lookup, field: str) -> Any:
             and node.args
         ):
             args = [ev(a) for a in node.args]
+            name = node.func.id
+            if name in ("abs", "log10") and len(args) != 1:
+                raise _bad(field, text, f"{name}() takes one argument")
             try:
-                return _FUNCTIONS[node.func.id](*args) if len(args) > 1 else abs(args[0])
-            except Exception as exc:  # pint: different dimensions
-                raise _bad(field, text, f"{node.func.id}() of mixed units ({exc})") from None
+                if name in ("max", "min") and len(args) == 1:
+                    return args[0]
+                return _FUNCTIONS[name](*args)
+            except Exception as exc:  # pint: different dimensions; log10 of a non-number
+                raise _bad(field, text, f"{name}(): {exc}") from None
         raise _bad(field, text, f"{ast.unparse(node)!r} is not allowed in an expression")
 
     return ev(tree)

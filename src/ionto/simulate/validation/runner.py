@@ -26,13 +26,14 @@ from typing import TYPE_CHECKING, Any
 from pydantic import ValidationError
 
 from ionto.core.config import StrictModel, config_error, load_toml
-from ionto.core.errors import ConfigError
+from ionto.core.errors import ConfigError, IontoError, SolverError
 from ionto.simulate.validation.compare import (
     Comparison,
     compare_independent,
     compare_proportional,
     compare_value,
     crossing,
+    line_crossing,
 )
 from ionto.simulate.validation.expression import (
     evaluate,
@@ -146,7 +147,7 @@ def load_case(path: str | Path, known_cases: Mapping[str, Any] | None = None) ->
     ``known_cases``: the entries of ``cases.json`` by id; when given, the table's ``case``
     must be one of them and its ``quantity`` one of that case's measured or derived
     quantities. Raises ConfigError (field prefixed with the file name)."""
-    from ionto.simulate.scenario import problem_from_dict
+    from ionto.simulate.scenario import problem_from_dict, resolve_paths
 
     p = Path(path)
     data = load_toml(p)
@@ -160,6 +161,7 @@ def load_case(path: str | Path, known_cases: Mapping[str, Any] | None = None) ->
         if known_cases is not None:
             _check_known(spec, known_cases)
         scenario = {k: v for k, v in data.items() if k != "validation"}
+        resolve_paths(scenario, p.parent)
         runs: list[Run] = []
         if not spec.sweep:
             runs.append(Run(None, None, problem_from_dict(scenario)))
@@ -308,6 +310,7 @@ class CaseResult:
             "misfit": c.misfit,
             "misfit_unit": c.misfit_unit,
             "within_tolerance": c.within,
+            "independent": s.independent,
             "rule": c.rule,
             "detail": c.detail,
             "sweep": [{"label": v.label, "x": v.x, "value": v.y} for v in self.sweep],
@@ -325,6 +328,10 @@ def _default_simulator(problem: Problem) -> Result:
     return simulate(problem)
 
 
+def _where(case: ValidationCase, run: Run) -> str:
+    return f"{case.path}" + (f" (sweep {run.label!r})" if run.label is not None else "")
+
+
 def run_case(case: ValidationCase, simulator: Simulator | None = None) -> CaseResult:
     """Simulate every run of ``case`` and compare its prediction with the measurement."""
     sim = simulator or _default_simulator
@@ -333,7 +340,12 @@ def run_case(case: ValidationCase, simulator: Simulator | None = None) -> CaseRe
     reports: dict[str | None, dict[str, Any]] = {}
     balance = 0.0
     for run in case.runs:
-        result = sim(run.problem)
+        try:
+            result = sim(run.problem)
+        except ConfigError as exc:
+            raise exc.with_prefix(_where(case, run)) from None
+        except IontoError as exc:
+            raise SolverError(f"{_where(case, run)}: {exc}") from None
         units = result.report_units
         reports[run.label] = {
             name: quantity_of(value, units.get(name, "-")) for name, value in result.reports.items()
@@ -368,7 +380,7 @@ def run_case(case: ValidationCase, simulator: Simulator | None = None) -> CaseRe
         y_unit = spec.unit if level is None else str(level.units)
         for run in case.runs:
             y = to_unit(evaluate(spec.predicted, lookup_for(run.label), field), y_unit, field)
-            if spec.check == "crossing":
+            if spec.check in ("crossing", "line_crossing"):
                 x = to_unit(run.x, spec.unit, f"{case.path}: validation.sweep.x")
             else:
                 x = to_unit(run.x, str(x_unit), f"{case.path}: validation.sweep.x")
@@ -376,10 +388,10 @@ def run_case(case: ValidationCase, simulator: Simulator | None = None) -> CaseRe
             ys.append(y)
             assert run.label is not None
             sweep.append(SweepValue(run.label, f"{run.x:~P}", y))
-        if spec.check == "crossing":
+        if spec.check in ("crossing", "line_crossing"):
             assert level is not None
             lv = float(level.magnitude)
-            at = crossing(xs, ys, lv)
+            at = crossing(xs, ys, lv) if spec.check == "crossing" else line_crossing(xs, ys, lv)
             comparison = compare_value(at, spec.measured, spec.tolerance)
             if at is None:
                 comparison = Comparison(

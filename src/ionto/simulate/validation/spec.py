@@ -9,7 +9,7 @@ table (documented in ``docs/validation.md``)::
     source = "Kim A, Green PG, Rao G, Guy RH. Pharm Res 1993"
     predicted = "J_tracer / c_tracer"         # expression of report names and constants
     unit = "uL/(h*cm^2)"                      # unit of predicted and measured values
-    check = "value"                           # value | crossing | proportional | independent
+    check = "value"       # value | crossing | line_crossing | proportional | independent
     constants = { c_tracer = "1 mM" }
     measured = { value = 2.7, uncertainty = 1.3, text = "2.7 (+/-1.3) uL/(h cm2)" }
     tolerance = { sigmas = 2 }
@@ -35,7 +35,7 @@ from ionto.core.errors import ConfigError
 
 __all__ = ["Measured", "SweepEntry", "Tolerance", "ValidationSpec"]
 
-Check = Literal["value", "crossing", "proportional", "independent"]
+Check = Literal["value", "crossing", "line_crossing", "proportional", "independent"]
 Number = Annotated[float, quantity("dimensionless")]
 Positive = Annotated[float, quantity("dimensionless", gt=0)]
 Fraction = Annotated[float, quantity("dimensionless", gt=0, lt=1)]
@@ -127,6 +127,7 @@ class ValidationSpec(StrictModel):
     tolerance: Tolerance = Field(default_factory=Tolerance)
     sweep: list[SweepEntry] = Field(default_factory=list)
     note: str = ""
+    independent: bool = True  # false: a parameter was taken from this very measurement
 
     @model_validator(mode="after")
     def _consistent(self) -> ValidationSpec:
@@ -148,10 +149,10 @@ class ValidationSpec(StrictModel):
                 raise pydantic_error(
                     ConfigError("", self.check, None, "every sweep entry with x", "x missing")
                 )
-        if self.check == "crossing" and self.level is None:
+        if self.check in ("crossing", "line_crossing") and self.level is None:
             raise pydantic_error(ConfigError("", None, None, "a level", "crossing needs level"))
         m = self.measured
-        if self.check in ("value", "crossing"):
+        if self.check in ("value", "crossing", "line_crossing"):
             if m.value is None and m.range is None and m.limit is None:
                 raise pydantic_error(
                     ConfigError(

@@ -60,7 +60,10 @@ def misfit_cell(r: CaseResult) -> str:
 
 
 def verdict_cell(r: CaseResult) -> str:
-    return "agrees" if r.comparison.within else "DISAGREES"
+    """ "agrees" / "DISAGREES"; "(not independent)" when a parameter came from this very
+    measurement, so agreement is a consistency check only."""
+    verdict = "agrees" if r.comparison.within else "DISAGREES"
+    return verdict if r.spec.independent else verdict + " (not independent)"
 
 
 def rows(report: ValidationReport) -> list[tuple[str, ...]]:
