@@ -367,14 +367,17 @@ def validate(
     for row in rows(report):
         style = "green" if row[-1].startswith("agrees") else "red"
         table.add_row(*(Text(cell) for cell in row[:-1]), Text(row[-1], style=style))
-    Console().print(table)
+    console = Console()
+    if not console.is_terminal:  # a pipe or file: wide enough for the case ids
+        console = Console(width=160)
+    console.print(table)
     if report.uncovered and not case:
         missing = Table(title=Text("Cases not covered"), title_justify="left")
         missing.add_column("case")
         missing.add_column("why", overflow="fold")
         for u in report.uncovered:
             missing.add_row(Text(u.id), Text(u.reason))
-        Console().print(missing)
+        console.print(missing)
     summary = report.to_json()["summary"]
     typer.echo(
         f"{summary['within_tolerance']} of {summary['comparisons']} comparisons within "
