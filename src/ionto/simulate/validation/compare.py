@@ -106,7 +106,9 @@ def compare_proportional(xs: Sequence[float], ys: Sequence[float], t: Tolerance)
     intercept = abs(a) / abs(b * top) if b != 0 else math.inf
     misfit = max((1.0 - r2) / (1.0 - r2_min), intercept / icpt_max)
     rule = f"R^2 >= {r2_min:g} and |intercept| <= {icpt_max:.0%} of the largest value"
-    detail = f"R^2 = {r2:.6f}, intercept {a / (b * top) if b else math.inf:+.2%} of the largest"
+    shown = a / (b * top) if b else math.inf
+    shown = 0.0 if abs(shown) < 5e-4 else shown  # no "-0.0 %" from round-off
+    detail = f"R^2 = {r2:.4f}, intercept {shown:+.1%} of the largest"
     return Comparison(r2, misfit, "tolerance", misfit <= 1.0, rule, detail)
 
 
@@ -117,7 +119,7 @@ def compare_independent(ys: Sequence[float], t: Tolerance) -> Comparison:
     spread = (max(ys) - min(ys)) / abs(mean) if mean != 0 else math.inf
     misfit = spread / spread_max
     rule = f"(max - min) / mean <= {spread_max:g}"
-    detail = f"spread {spread:.1%} over the sweep ({min(ys):.4g} to {max(ys):.4g})"
+    detail = f"spread {spread:.1%} over the sweep ({min(ys):.3g} to {max(ys):.3g})"
     return Comparison(spread, misfit, "tolerance", misfit <= 1.0, rule, detail)
 
 

@@ -56,7 +56,8 @@ def misfit_cell(r: CaseResult) -> str:
         return f"{c.misfit:+.2f} σ"
     if c.misfit_unit == "ratio":
         return f"×{_num(c.misfit)}"
-    return f"{_num(c.misfit)} tol"
+    # in units of the tolerance; below 0.01 the digits are solver noise
+    return "<0.01 tol" if abs(c.misfit) < 0.01 else f"{c.misfit:+.2f} tol"
 
 
 def verdict_cell(r: CaseResult) -> str:
