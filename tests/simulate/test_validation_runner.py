@@ -32,12 +32,12 @@ from ionto.simulate.validation.table import markdown, rows
 
 D_CL = 2.03e-9
 L = 200e-6
-I = 2.0
+CURRENT = 2.0  # A/m^2
 
 
 def exact(c0: float) -> float:
     """Steady concentration (mol/m^3) at the anode for bulk c0 (mol/m^3)."""
-    return c0 - I * L / (2 * FARADAY * D_CL)
+    return c0 - CURRENT * L / (2 * FARADAY * D_CL)
 
 
 BASE: dict[str, Any] = {
@@ -53,7 +53,7 @@ BASE: dict[str, Any] = {
         "left": {"type": "electrode", "electrode": "Ag/AgCl"},
         "right": {"type": "fixed", "concentrations": {"Na+": "10 mM"}},
     },
-    "control": [{"duration": "300 s", "current_density": f"{I} A/m^2"}],
+    "control": [{"duration": "300 s", "current_density": f"{CURRENT} A/m^2"}],
     "mesh": {"min_cell": "0.5 um", "max_cell": "4 um", "growth": 1.1},
     "report": [
         {
@@ -233,7 +233,9 @@ def _broken(scenario: dict[str, Any], change: Callable[[dict[str, Any]], None]) 
         (lambda s: s["validation"].update(sweep=_sweep([5.0, 10.0])), "needs the sweep entry"),
     ],
 )
-def test_bad_validation_tables(scenario: dict[str, Any], write: Any, change: Any, words: str) -> None:
+def test_bad_validation_tables(
+    scenario: dict[str, Any], write: Any, change: Any, words: str
+) -> None:
     path = write(_broken(scenario, change))
     with pytest.raises(ConfigError) as info:
         load_case(path)
