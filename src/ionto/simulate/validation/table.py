@@ -28,8 +28,10 @@ def predicted_cell(r: CaseResult) -> str:
     c, s = r.comparison, r.spec
     if s.check == "proportional":
         return c.detail
-    if s.check == "independent":
-        return c.detail
+    if s.check == "independent" and c.predicted is not None and r.sweep:
+        ys = [v.y for v in r.sweep]
+        span = _with_unit(f"{_num(min(ys))} to {_num(max(ys))}", s.unit)
+        return f"spread {c.predicted:.1%} over the sweep ({span})"
     if c.predicted is None:
         return c.detail or "-"
     return _with_unit(_num(c.predicted), s.unit)
