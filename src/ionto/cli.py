@@ -318,7 +318,9 @@ def _validation_folder() -> Path:
 def validate(
     folder: Annotated[
         Path | None,
-        typer.Argument(help="Folder of validation scenarios (default: examples/validation)."),
+        typer.Argument(
+            help="Folder of validation scenarios (default: examples/validation), or one file."
+        ),
     ] = None,
     case: Annotated[
         list[str] | None,
@@ -338,8 +340,12 @@ def validate(
         from ionto.core.errors import ConfigError
         from ionto.simulate.validation.runner import run_folder
 
+        if where.is_file() and where.suffix == ".toml":  # one scenario, next to its cases
+            case, where = [*(case or []), where.stem], where.parent
         if not where.is_dir():
-            raise ConfigError("FOLDER", str(where), None, "a folder of validation scenarios")
+            raise ConfigError(
+                "FOLDER", str(where), None, "a folder of validation scenarios or a .toml file"
+            )
         err = _stderr()
 
         def progress(c: Any) -> None:

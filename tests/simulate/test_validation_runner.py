@@ -311,6 +311,8 @@ def test_cli_validate_json_markdown_and_table(folder: Path) -> None:
     assert md.exit_code == 0 and md.stdout.startswith("| case | quantity |")
     table = runner.invoke(app, ["validate", str(folder)])
     assert table.exit_code == 0 and "1 of 1 comparisons within tolerance" in table.stdout
+    one = runner.invoke(app, ["validate", str(folder / "polarisation.toml"), "--json"])
+    assert one.exit_code == 0 and len(json.loads(one.stdout)["cases"]) == 1
 
 
 def test_cli_validate_errors(folder: Path, tmp_path: Path) -> None:
