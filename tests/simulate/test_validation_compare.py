@@ -10,6 +10,7 @@ from ionto.core.errors import ConfigError
 from ionto.simulate.validation.compare import (
     compare_independent,
     compare_proportional,
+    compare_trend,
     compare_value,
     crossing,
     line_crossing,
@@ -89,6 +90,14 @@ def test_independence_is_the_relative_spread() -> None:
     assert c.predicted == pytest.approx(0.05 / (1.57 / 3))
     assert c.within and c.misfit == pytest.approx(c.predicted / 0.1)
     assert not compare_independent([0.4, 0.6], Tolerance(spread_max=0.1)).within
+
+
+def test_trends_count_the_steps_against_them() -> None:
+    down = compare_trend([50, 25, 100, 300], [9.0, 14.0, 4.8, 1.6], "decreasing")
+    assert down.within and down.misfit == 0.0 and down.predicted == pytest.approx(1.6 / 14.0)
+    flat = compare_trend([1, 2, 3, 4], [4.85, 4.86, 4.84, 4.70], "decreasing")
+    assert not flat.within and flat.misfit == pytest.approx(1 / 3) and flat.misfit_unit == "steps"
+    assert not compare_trend([1, 2], [3.0, 3.0], "increasing").within  # flat is no rise
 
 
 def test_crossings() -> None:

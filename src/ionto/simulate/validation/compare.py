@@ -17,6 +17,10 @@ in the table's unit:
   tolerance; agrees if <= 1 (defaults r2_min 0.99, intercept_max 0.05).
 * **independent** (y over a sweep): spread s = (max - min) / |mean|;
   misfit = s / spread_max in units of the tolerance; agrees if <= 1 (default 0.1).
+* **increasing** / **decreasing** (y over a sweep, in order of x): misfit = the fraction
+  of steps between neighbouring x that go the other way (or stay flat within 1e-9 of
+  the values), in units of "steps"; agrees if 0. The prediction shown is y(x_max) /
+  y(x_min).
 * **crossing**: the x at which y crosses ``level`` (linear interpolation between the
   swept points) is the prediction, compared by the value, range or limit rules.
 * **line_crossing**: the x at which the least-squares line of y on x reaches ``level``
@@ -41,8 +45,9 @@ DEFAULT_SPREAD_MAX = 0.1
 @dataclass(frozen=True)
 class Comparison:
     """Outcome of one comparison. ``misfit_unit``: "sigma" (units of the reported
-    uncertainty), "ratio" (prediction / measurement, range or limit) or "tolerance"
-    (units of the stated tolerance). ``rule``: the rule in words; ``detail``: the
+    uncertainty), "ratio" (prediction / measurement, range or limit), "tolerance"
+    (units of the stated tolerance) or "steps" (share of a sweep's steps against a
+    trend). ``rule``: the rule in words; ``detail``: the
     numbers behind a qualitative check."""
 
     predicted: float | None
@@ -140,3 +145,20 @@ def line_crossing(xs: Sequence[float], ys: Sequence[float], level: float) -> flo
     """x at which the least-squares line of y on x reaches ``level``; None for a flat line."""
     a, b, _ = line_fit(xs, ys)
     return (level - a) / b if b != 0 else None
+
+
+def compare_trend(xs: Sequence[float], ys: Sequence[float], direction: str) -> Comparison:
+    """Monotonic trend of y with x: ``direction`` "increasing" or "decreasing"."""
+    pts = sorted(zip(xs, ys, strict=True))
+    sign = 1.0 if direction == "increasing" else -1.0
+    scale = max(abs(y) for _, y in pts) or 1.0
+    wrong = sum(
+        1
+        for (_, y0), (_, y1) in zip(pts, pts[1:], strict=False)
+        if sign * (y1 - y0) <= 1e-9 * scale
+    )
+    misfit = wrong / (len(pts) - 1)
+    first, last = pts[0][1], pts[-1][1]
+    ratio = last / first if first != 0 else math.inf
+    detail = f"y(x_max) / y(x_min) = {ratio:.3g}; {wrong} of {len(pts) - 1} steps against the trend"
+    return Comparison(ratio, misfit, "steps", wrong == 0, f"{direction} at every step", detail)

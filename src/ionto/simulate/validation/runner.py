@@ -31,6 +31,7 @@ from ionto.simulate.validation.compare import (
     Comparison,
     compare_independent,
     compare_proportional,
+    compare_trend,
     compare_value,
     crossing,
     line_crossing,
@@ -399,6 +400,8 @@ def run_case(case: ValidationCase, simulator: Simulator | None = None) -> CaseRe
                 )
         elif spec.check == "proportional":
             comparison = compare_proportional(xs, ys, spec.tolerance)
+        elif spec.check in ("increasing", "decreasing"):
+            comparison = compare_trend(xs, ys, spec.check)
         else:
             comparison = compare_independent(ys, spec.tolerance)
     return CaseResult(

@@ -9,7 +9,8 @@ table (documented in ``docs/validation.md``)::
     source = "Kim A, Green PG, Rao G, Guy RH. Pharm Res 1993"
     predicted = "J_tracer / c_tracer"         # expression of report names and constants
     unit = "uL/(h*cm^2)"                      # unit of predicted and measured values
-    check = "value"       # value | crossing | line_crossing | proportional | independent
+    check = "value"   # value | crossing | line_crossing | proportional | independent |
+                      # increasing | decreasing
     constants = { c_tracer = "1 mM" }
     measured = { value = 2.7, uncertainty = 1.3, text = "2.7 (+/-1.3) uL/(h cm2)" }
     tolerance = { sigmas = 2 }
@@ -35,7 +36,9 @@ from ionto.core.errors import ConfigError
 
 __all__ = ["Measured", "SweepEntry", "Tolerance", "ValidationSpec"]
 
-Check = Literal["value", "crossing", "line_crossing", "proportional", "independent"]
+Check = Literal[
+    "value", "crossing", "line_crossing", "proportional", "independent", "increasing", "decreasing"
+]
 Number = Annotated[float, quantity("dimensionless")]
 Positive = Annotated[float, quantity("dimensionless", gt=0)]
 Fraction = Annotated[float, quantity("dimensionless", gt=0, lt=1)]

@@ -32,6 +32,8 @@ def predicted_cell(r: CaseResult) -> str:
         ys = [v.y for v in r.sweep]
         span = _with_unit(f"{_num(min(ys))} to {_num(max(ys))}", s.unit)
         return f"spread {c.predicted:.1%} over the sweep ({span})"
+    if s.check in ("increasing", "decreasing") and c.predicted is not None:
+        return f"×{_num(c.predicted)} from the lowest to the highest x"
     if c.predicted is None:
         return c.detail or "-"
     return _with_unit(_num(c.predicted), s.unit)
@@ -54,6 +56,8 @@ def misfit_cell(r: CaseResult) -> str:
     c = r.comparison
     if c.misfit is None:
         return "-"
+    if c.misfit_unit == "steps":
+        return f"{c.misfit:.0%} of steps"
     if c.misfit_unit == "sigma":
         return f"{c.misfit:+.2f} σ"
     if c.misfit_unit == "ratio":
