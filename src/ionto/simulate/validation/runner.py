@@ -279,6 +279,7 @@ class SweepValue:
     label: str
     x: str
     y: float
+    x_value: float = 0.0  # x as a number (in the unit of the first entry's x)
 
 
 @dataclass(frozen=True)
@@ -388,7 +389,7 @@ def run_case(case: ValidationCase, simulator: Simulator | None = None) -> CaseRe
             xs.append(x)
             ys.append(y)
             assert run.label is not None
-            sweep.append(SweepValue(run.label, f"{run.x:~P}", y))
+            sweep.append(SweepValue(run.label, f"{run.x:~P}", y, x))
         if spec.check in ("crossing", "line_crossing"):
             assert level is not None
             lv = float(level.magnitude)

@@ -32,8 +32,9 @@ def predicted_cell(r: CaseResult) -> str:
         ys = [v.y for v in r.sweep]
         span = _with_unit(f"{_num(min(ys))} to {_num(max(ys))}", s.unit)
         return f"spread {c.predicted:.1%} over the sweep ({span})"
-    if s.check in ("increasing", "decreasing") and c.predicted is not None:
-        return f"×{_num(c.predicted)} from the lowest to the highest x"
+    if s.check in ("increasing", "decreasing") and c.predicted is not None and r.sweep:
+        ordered = sorted(r.sweep, key=lambda v: v.x_value)
+        return f"×{_num(c.predicted)} from {ordered[0].label} to {ordered[-1].label}"
     if c.predicted is None:
         return c.detail or "-"
     return _with_unit(_num(c.predicted), s.unit)
