@@ -315,6 +315,7 @@ class CaseResult:
             "independent": s.independent,
             "rule": c.rule,
             "detail": c.detail,
+            "note": " ".join(s.note.split()),
             "sweep": [{"label": v.label, "x": v.x, "value": v.y} for v in self.sweep],
             "wall_time_s": self.wall_time,
             "max_balance_error": self.balance_error,
