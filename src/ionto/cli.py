@@ -1,7 +1,8 @@
 """The ``ionto`` command line (typer + rich).
 
 Commands: ``ionto simulate FILE [--json] [--plot PNG] [--out result.json|.csv|.nc]``,
-``ionto bench NAME [--json]`` and ``ionto --version``. Heavy modules (numpy, pint,
+``ionto bench NAME [--json]``, ``ionto validate [FOLDER] [--json] [--markdown]`` and
+``ionto --version``. Heavy modules (numpy, pint,
 pydantic, matplotlib, the engine) are imported inside the commands so ``ionto --help``
 stays fast. A bad input prints one red line to stderr and exits with code 2; any other
 ionto error exits with code 1; neither shows a traceback.
@@ -303,6 +304,91 @@ def bench(
         return
     _print_table(f"{name}: {problem.title}", result.reports, result.report_units)
     typer.echo(f"simulated in {wall:.3f} s")
+
+
+def _validation_folder() -> Path:
+    """``examples/validation`` in the current directory, or else the repository's."""
+    here = Path.cwd() / "examples" / "validation"
+    return (
+        here if here.is_dir() else Path(__file__).resolve().parents[2] / "examples" / "validation"
+    )
+
+
+@app.command()
+def validate(
+    folder: Annotated[
+        Path | None,
+        typer.Argument(
+            help="Folder of validation scenarios (default: examples/validation), or one file."
+        ),
+    ] = None,
+    case: Annotated[
+        list[str] | None,
+        typer.Option("--case", help="Only this case id or file stem (repeatable)."),
+    ] = None,
+    json_output: Annotated[
+        bool, typer.Option("--json", help="Print every comparison and the uncovered cases.")
+    ] = False,
+    markdown_output: Annotated[
+        bool, typer.Option("--markdown", help="Print the Markdown table of docs/validation.md.")
+    ] = False,
+) -> None:
+    """Compare the model with published measurements (docs/validation.md). Misfits are
+    results, not errors: the exit code is 0 whatever the verdicts."""
+    where = folder if folder is not None else _validation_folder()
+    with _user_errors():
+        from ionto.core.errors import ConfigError
+        from ionto.simulate.validation.runner import run_folder
+
+        if where.is_file() and where.suffix == ".toml":  # one scenario, next to its cases
+            case, where = [*(case or []), where.stem], where.parent
+        if not where.is_dir():
+            raise ConfigError(
+                "FOLDER", str(where), None, "a folder of validation scenarios or a .toml file"
+            )
+        err = _stderr()
+
+        def progress(c: Any) -> None:
+            if err.is_terminal:
+                err.print(f"running {c.path.name}", style="dim")
+
+        report = run_folder(where, tuple(case or ()), progress=progress)
+        if case and not report.results:
+            raise ConfigError("--case", ", ".join(case), None, "a case id or file stem in FOLDER")
+    if json_output:
+        _print_json(report.to_json())
+        return
+    from ionto.simulate.validation.table import COLUMNS, markdown, rows
+
+    if markdown_output:
+        sys.stdout.write(markdown(report))
+        return
+    from rich.console import Console
+    from rich.table import Table
+    from rich.text import Text
+
+    table = Table(title=Text(f"Validation ({where})"), title_justify="left")
+    for column in COLUMNS:
+        table.add_column(column, overflow="fold")
+    for row in rows(report):
+        style = "green" if row[-1].startswith("agrees") else "red"
+        table.add_row(*(Text(cell) for cell in row[:-1]), Text(row[-1], style=style))
+    console = Console()
+    if not console.is_terminal:  # a pipe or file: wide enough for the case ids
+        console = Console(width=160)
+    console.print(table)
+    if report.uncovered and not case:
+        missing = Table(title=Text("Cases not covered"), title_justify="left")
+        missing.add_column("case")
+        missing.add_column("why", overflow="fold")
+        for u in report.uncovered:
+            missing.add_row(Text(u.id), Text(u.reason))
+        console.print(missing)
+    summary = report.to_json()["summary"]
+    typer.echo(
+        f"{summary['within_tolerance']} of {summary['comparisons']} comparisons within "
+        f"tolerance; {summary['covered']} cases covered, {summary['uncovered']} not covered"
+    )
 
 
 def _mount_plan() -> None:

@@ -29,6 +29,7 @@ from ionto.core.errors import ConfigError
 from ionto.core.units import DIMENSIONLESS, parse_quantity
 from ionto.simulate.problem import MeshSpec, Problem, ReportQuantity, SolverSpec
 from ionto.simulate.scenario_build import build_problem
+from ionto.simulate.validation.spec import ValidationSpec
 
 __all__ = ["Scenario", "load_problem", "problem_from_dict"]
 
@@ -297,6 +298,7 @@ class ReportIn(StrictModel):
     region: Region | None = None
     span: SpanIn | None = None
     at: AtIn | None = None
+    reservoir: Literal["left", "right"] | None = None
     side: Literal["before", "after"] = "after"
     total: bool = False
     below_pH: PH | None = None
@@ -326,6 +328,7 @@ class Scenario(StrictModel):
     solver: SolverIn = Field(default_factory=SolverIn)
     output: OutputIn = Field(default_factory=OutputIn)
     report: list[ReportIn] = Field(default_factory=list)
+    validation: ValidationSpec | None = None  # read by ionto validate (docs/validation.md)
 
 
 # ------------------------------------------------------------------ entry points
@@ -340,6 +343,15 @@ def problem_from_dict(data: Mapping[str, Any]) -> Problem:
     return build_problem(scenario)
 
 
+def resolve_paths(data: dict[str, Any], base: Path) -> dict[str, Any]:
+    """Make the file paths a scenario names (``skin.file``) relative to the folder
+    ``base`` of the scenario file, unless they are absolute. Changes ``data`` in place."""
+    skin = data.get("skin")
+    if isinstance(skin, dict) and isinstance(skin.get("file"), str):
+        skin["file"] = str(base / skin["file"])
+    return data
+
+
 def load_problem(path: str | Path) -> Problem:
     """Read a scenario TOML file and return its Problem (SI). Raises ConfigError."""
-    return problem_from_dict(load_toml(path))
+    return problem_from_dict(resolve_paths(load_toml(path), Path(path).parent))

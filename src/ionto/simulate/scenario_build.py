@@ -62,6 +62,7 @@ class Context:
     bounds: list[tuple[float, float]]
     fixed_charges: list[float]
     secondary: frozenset[str] = frozenset()
+    reservoirs: frozenset[str] | None = None  # sides whose boundary is a reservoir
 
     @property
     def length(self) -> float:
@@ -616,6 +617,9 @@ def build_problem(s: Scenario) -> Problem:
         fixed_charges=[layer.fixed_charge for layer in s.layers]
         + [la.fixed_charge for la in skin_layers],
         secondary=frozenset(eq.product for eq in equilibria),
+        reservoirs=frozenset(
+            side for side in ("left", "right") if getattr(s.boundary, side).type == "reservoir"
+        ),
     )
     mesh = _mesh(s)
     reactions = _reactions(s, ctx)

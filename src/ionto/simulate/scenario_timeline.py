@@ -161,6 +161,8 @@ def report_spec(r: ReportIn, path: str, ctx: Context, duration: float) -> Report
     if r.total and q not in _MAY_BE_TOTAL:
         raise ConfigError(f"{path}.total", message=f"is not used by quantity {q!r}")
     region = None
+    if r.reservoir is not None:
+        return _reservoir_report(r, path, ctx, duration)
     if r.region is not None and r.span is not None:
         raise ConfigError(f"{path}.span", message="give either region (layers) or span, not both")
     if r.span is not None:
@@ -241,3 +243,34 @@ def report_spec(r: ReportIn, path: str, ctx: Context, duration: float) -> Report
     time = _within(r.time, duration, f"{path}.time")
     species = "H+" if q == "pH" else r.species
     return ReportSpec(r.name, q, time, species, region, position, r.side, r.total, threshold)
+
+
+_RESERVOIR_QUANTITIES = {"amount", "change"}
+
+
+def _reservoir_report(r: ReportIn, path: str, ctx: Context, duration: float) -> ReportSpec:
+    """``reservoir = "left"`` / ``"right"``: the amount (mol per m^2 of electrode) in that
+    end's well-mixed reservoir, e.g. a drug collected in a receptor chamber."""
+    if r.quantity not in _RESERVOIR_QUANTITIES:
+        raise ConfigError(
+            f"{path}.reservoir",
+            r.reservoir,
+            None,
+            "quantity amount or change",
+            f"is not used by quantity {r.quantity!r}",
+        )
+    if ctx.reservoirs is not None and r.reservoir not in ctx.reservoirs:
+        raise ConfigError(
+            f"{path}.reservoir",
+            r.reservoir,
+            None,
+            "a side whose boundary has type 'reservoir'",
+            f"boundary.{r.reservoir} is not a reservoir",
+        )
+    for key in ("region", "span", "at", "below", "below_pH"):
+        if getattr(r, key) is not None:
+            raise ConfigError(f"{path}.{key}", message="is not used with reservoir")
+    # a region that covers no cell and reaches past the stack on one side only
+    region = (-1.0, 0.0) if r.reservoir == "left" else (ctx.length, ctx.length + 1.0)
+    time = _within(r.time, duration, f"{path}.time")
+    return ReportSpec(r.name, r.quantity, time, r.species, region, None, r.side, r.total, None)
