@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 
 from ionto.plan.protocol import parse
+from ionto.run.clearance import SafetyClearance
 from ionto.run.clock import MonotonicClock
 from ionto.run.controller import Controller, ControllerConfig
 from ionto.run.devices import (
@@ -108,9 +109,11 @@ def run_over_serial(fault: str | None = None, hang: str = "stale"):  # type: ign
             if fault and sample.t > 4 and not source.faults:
                 source.inject(fault)
 
+        protocol = parse("ramp to 2 mA over 2 s; hold 2 mA for 4 s; ramp to 0 mA over 2 s")
         ctl = Controller(
             dev,
-            parse("ramp to 2 mA over 2 s; hold 2 mA for 4 s; ramp to 0 mA over 2 s"),
+            protocol,
+            clearance=SafetyClearance.bench(protocol, "emulator"),
             config=ControllerConfig(period=0.1, resume_ramp_s=1),
             clock=clock,
             polarity_confirmed=True,
