@@ -93,7 +93,8 @@ class ControllerConfig:
     leads crossed); smaller voltages cannot be judged. stop_ramp_s / pause_ramp_s /
     resume_ramp_s: controller ramps (s) to zero on a stop, to zero on a pause and back
     up after a pause.
-    max_session_s: hard limit on the delivery time (s). extend_limit: how much longer a
+    max_session_s: hard limit on the delivery time (s). max_pause_s: a pause longer than
+    this (s) ends the session (aborted). extend_limit: how much longer a
     time-stopped hold may run in "extend" mode. target_dose_mAmin: automatic stop (mA*min;
     default the protocol's dose when it is bounded).
     """
@@ -121,6 +122,7 @@ class ControllerConfig:
     pause_ramp_s: float = 5.0
     resume_ramp_s: float = 5.0
     max_session_s: float = 4 * 3600.0
+    max_pause_s: float = 600.0
     extend_limit: float = 2.0
     target_dose_mAmin: float | None = None
 
@@ -359,6 +361,11 @@ class Controller:
         """Time (s) since the session started."""
         return self.clock.now() - self._t0
 
+    @property
+    def started_at(self) -> float:
+        """Clock time (s) at which the session started (event times count from it)."""
+        return self._t0
+
     # ---------------------------------------------------------------- internals
 
     def _fresh(self) -> None:
@@ -377,6 +384,7 @@ class Controller:
         self._stop_kind: State | None = None
         self._stop_reason = ""
         self._pausing = False
+        self._paused_at = 0.0  # s, session time at which the output reached 0 in a pause
         self._period_reading = None
         self.periods = 0  # samples emitted (= event documents in the log)
         self._delivery_s = 0.0
@@ -500,6 +508,7 @@ class Controller:
         level = self._sent[-1]
         if abs(level) < 1e-12:
             self._ramp = None
+            self._paused_at = self._t()
             self._go(S.PAUSED, reason)
             return
         self._pausing = True
@@ -667,8 +676,12 @@ class Controller:
 
     def _next_setpoint(self, reading: Reading | None) -> float:
         cfg = self.config
-        if self.state is S.PAUSED or reading is None:
-            return 0.0 if self.state is S.PAUSED else self._sent[-1]
+        if self.state is S.PAUSED:
+            if self._t() - self._paused_at > cfg.max_pause_s:
+                self._finish(S.ABORTED, f"pause longer than {cfg.max_pause_s:g} s")
+            return 0.0
+        if reading is None:
+            return self._sent[-1]
         if self.state not in ACTIVE:
             return 0.0
         dt = self._dt
@@ -694,6 +707,7 @@ class Controller:
                 else:
                     self._pausing = False
                     self._ramp = None
+                    self._paused_at = self._t()
                     self._go(S.PAUSED, "pause ramp done")
                 return 0.0
             target = self._planned()

@@ -76,13 +76,14 @@ def run_plan(
     resume: ResumePlan | None = None,
     fresh_electrodes: bool = False,
     info: dict[str, Any] | None = None,
+    sync: bool = True,
 ) -> SessionResult:
     """Run ``plan`` on a connected ``device`` and log it in ``directory``.
 
     ``confirm``: the operator confirms the electrode placement and the questionnaire.
     ``resume``: run the remainder of that interrupted session instead of the whole plan
     (its dose target is the dose left; the electrodes count the charge already passed
-    unless ``fresh_electrodes``).
+    unless ``fresh_electrodes``). ``sync``: fsync every log line (see SessionLog).
     """
     clearance, limits = prepare(plan)
     protocol = plan.protocol
@@ -108,7 +109,7 @@ def run_plan(
             limits = tuple(replace(x, used_mAmin=resume.delivered_mAmin) for x in limits)
         config = replace(config, target_dose_mAmin=resume.remaining_mAmin)
         extra["resumes"] = resume.resumes
-    log = SessionLog(directory)
+    log = SessionLog(directory, sync=sync)
     if resume is not None:
         mark_resumed(resume.path, log.uid)  # before any current: a second resume is refused
     ctl = Controller(
