@@ -101,7 +101,9 @@ def test_resume_an_acknowledged_interruption(tmp_path: Path) -> None:
     plan = load_plan(PLAN)
     clock = SimClock()
     source = simulated_source(plan, clock, seed=3)
-    result = run_plan(plan, source, clock=clock, directory=tmp_path, confirm=True, resume=resume)
+    result = run_plan(
+        plan, source, clock=clock, directory=tmp_path, confirm=True, resume=resume, sync=False
+    )
     out = result.outcome
     assert out.exit_status == "success", out
     assert out.delivered_mAmin == pytest.approx(resume.remaining_mAmin, abs=0.02)

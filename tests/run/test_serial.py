@@ -51,6 +51,7 @@ def test_expected_exchange() -> None:
             ("CURR 2.500000", "OK"),
             ("MEAS?", "2.499000,5.1000,OK,1.2500"),
             ("MEAS?", "1.000000,60.0000,CMPL,1.3500"),
+            ("MEAS?", "1.000000,-2.5000,STOP,1.4500"),
             ("ABOR", "OK"),
         ]
     )
@@ -64,6 +65,8 @@ def test_expected_exchange() -> None:
     r = dev.read()
     assert (r.t, r.current_A, r.voltage_V, r.status) == (1.25, pytest.approx(2.499e-3), 5.1, "ok")
     assert dev.read().compliance
+    stop = dev.read()
+    assert stop.status == "stop" and stop.voltage_V == -2.5  # the patient's stop button
     dev.abort()
     assert not fake.pairs
     with pytest.raises(OutOfRangeError, match="exceeds the device maximum"):
