@@ -62,7 +62,9 @@ class SafetyClearance:
     remainder_of: str | None = None
 
     @classmethod
-    def bench(cls, protocol: Protocol, reason: str, polarity: Polarity | None = "anode"):  # type: ignore[no-untyped-def]
+    def bench(
+        cls, protocol: Protocol, reason: str, polarity: Polarity | None = "anode"
+    ) -> SafetyClearance:
         """A waiver for a run without a patient (a resistor, the simulated load):
         ``reason`` says why; recorded in the session log."""
         return cls("bench", f"bench: {reason}", polarity, str(protocol), (), False)

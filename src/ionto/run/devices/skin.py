@@ -36,12 +36,15 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import TYPE_CHECKING, Annotated, Literal
 
 from pydantic import Field, ValidationError
 
 from ionto.core.config import StrictModel, config_error, load_toml, quantity
 from ionto.core.errors import ConfigError
+
+if TYPE_CHECKING:
+    from ionto.simulate.params.loader import ParameterSet
 
 DATA = Path(__file__).resolve().parents[1] / "data" / "skin_load.toml"
 CM2 = 1e-4  # m^2 per cm^2
@@ -297,7 +300,7 @@ def _prov(skin: object, name: str) -> str:
 
 
 @cache
-def _builtin_params():  # type: ignore[no-untyped-def]
+def _builtin_params() -> ParameterSet:
     from ionto.simulate.params.loader import ParameterSet
 
     return ParameterSet.builtin()
