@@ -35,3 +35,23 @@ def write_toml(tmp_path: Path) -> Callable[[dict[str, Any]], Path]:
         return path
 
     return write
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    """``--device-port PORT``: run the ``hardware`` tests on a real current source."""
+    parser.addoption(
+        "--device-port",
+        default=None,
+        help="serial port of a real current source (line protocol of docs/device-protocol.md)"
+        " with a 1 kohm test resistor across its leads; enables the hardware tests",
+    )
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Skip ``hardware`` tests unless ``--device-port`` is given."""
+    if config.getoption("--device-port"):
+        return
+    skip = pytest.mark.skip(reason="needs a real device: pytest --device-port PORT")
+    for item in items:
+        if "hardware" in item.keywords:
+            item.add_marker(skip)

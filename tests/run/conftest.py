@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 
 from ionto.plan.protocol import parse
+from ionto.run.clearance import SafetyClearance
 from ionto.run.clock import SimClock
 from ionto.run.controller import Controller, ControllerConfig
 from ionto.run.devices import SimulatedCurrentSource
@@ -38,6 +39,8 @@ def make_controller(clock: SimClock, source: SimulatedCurrentSource) -> MakeCont
         )
         kwargs.setdefault("polarity_confirmed", True)
         kwargs.setdefault("contraindications_confirmed", True)
-        return Controller(source, parse(text), config=config, clock=clock, **kwargs)
+        protocol = parse(text)
+        kwargs.setdefault("clearance", SafetyClearance.bench(protocol, "simulated load"))
+        return Controller(source, protocol, config=config, clock=clock, **kwargs)
 
     return make

@@ -7,6 +7,7 @@ from collections.abc import Callable
 import pytest
 
 from ionto.plan.protocol import parse
+from ionto.run.clearance import SafetyClearance
 from ionto.run.clock import SimClock
 from ionto.run.controller import (
     TERMINAL,
@@ -153,7 +154,7 @@ def test_driver_hang_that_blocks(make_controller: MakeController, source) -> Non
     assert not source.output_enabled and source.setpoint == 0.0
 
 
-HIGH_Z = {"r_skin_ohm_cm2": 300e3, "q_drop_C": 1e9}  # 30.5 kohm: 4 mA would need 122 V
+HIGH_Z = {"r_sc_ohm_cm2": 300e3, "activation_C_cm2": 1e9}  # 30.5 kohm: 4 mA would need 122 V
 
 
 def test_compliance_extend_delivers_the_dose_later(make_controller: MakeController, source):
@@ -178,15 +179,17 @@ def test_compliance_alarm_refuses_or_faults(make_controller: MakeController, sou
     source.with_load(**HIGH_Z)
     out = make_controller("hold 4 mA for 1 min", contact_max_ohm=1e6, compliance="alarm").run()
     assert out.exit_status == "abort" and "compliance" in out.reason  # predicted at precheck
-    source.with_load(r_skin_ohm_cm2=20e3, q_drop_C=1e9)
+    source.with_load(r_sc_ohm_cm2=20e3, activation_C_cm2=1e9)
+    hold = parse("hold 4 mA for 1 min")
     ctl = Controller(
         source,
-        parse("hold 4 mA for 1 min"),
+        hold,
+        clearance=SafetyClearance.bench(hold, "simulated load"),
         config=ControllerConfig(compliance="alarm"),
         clock=source.clock,
         polarity_confirmed=True,
         contraindications_confirmed=True,
-        on_period=lambda c, s: s.t > 20 and source.with_load(r_skin_ohm_cm2=300e3),
+        on_period=lambda c, s: s.t > 20 and source.with_load(r_sc_ohm_cm2=300e3),
     )
     out = ctl.run()
     assert out.exit_status == "fault" and out.reason.startswith("compliance")
@@ -275,7 +278,7 @@ def test_runtime_stops_voltage_and_impedance(make_controller, source) -> None:
     assert out.exit_status == "success" and out.reason == "protocol complete"
     out2 = make_controller("hold 4 mA until 1.5 kohm", max_session_s=3600)
     outcome = out2.run()
-    z = source.load.r_series_ohm + source.load.r_skin(source._charge)
+    z = source.load.r_series_ohm + source.skin_resistance()
     assert outcome.reason == "protocol complete" and z == pytest.approx(1500, rel=0.02)
 
 

@@ -54,6 +54,29 @@ def test_plain_lines_when_not_a_terminal(sessions: Path, tmp_path: Path) -> None
     assert "success: " in lines[-1]
 
 
+def test_the_plan_chooses_the_load_and_the_log_says_so(sessions: Path, tmp_path: Path) -> None:
+    from ionto.run.session_log import read_documents
+
+    plan = tmp_path / "short.toml"
+    text = (PLANS / "lidocaine-forearm.toml").read_text()
+    plan.write_text(text.replace("until 38 mA*min", "until 2 mA*min"))
+    result = run("run", plan, "--confirm", "--speed", "0", "--json", "--dir", sessions)
+    out = json.loads(result.output.strip().splitlines()[-1])
+    start = read_documents(out["log"])[0][0]
+    assert start["load"]["description"] == "human forearm"
+    assert start["load"]["provenance"]["r_series_ohm"] == "body-resistance, C"
+    assert start["clearance"]["kind"] == "plan" and not start["clearance"]["refused"]
+    assert "polarity.substance" in start["clearance"]["rules_checked"]
+    assert start["site"] == "forearm" and start["polarity"] == "anode"
+    bad = run("run", plan, "--confirm", "--speed", "0", "--skin", "martian", "--dir", sessions)
+    assert bad.exit_code == 2 and "martian" in bad.output
+    swapped = run(
+        "run", plan, "--confirm", "--speed", "0", "--inject", "leads_swapped@0", "--dir", sessions
+    )
+    # injected after the first period: the precheck passed, the polarity monitor trips
+    assert swapped.exit_code == 3 and "polarity" in swapped.output
+
+
 def test_fault_injection_exit_code(sessions: Path) -> None:
     plan = PLANS / "lidocaine-forearm.toml"
     result = run(

@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 
 from ionto.plan.protocol import parse
+from ionto.run.clearance import SafetyClearance
 from ionto.run.clock import MonotonicClock
 from ionto.run.controller import Controller, ControllerConfig
 from ionto.run.devices import (
@@ -50,6 +51,7 @@ def test_expected_exchange() -> None:
             ("CURR 2.500000", "OK"),
             ("MEAS?", "2.499000,5.1000,OK,1.2500"),
             ("MEAS?", "1.000000,60.0000,CMPL,1.3500"),
+            ("MEAS?", "1.000000,-2.5000,STOP,1.4500"),
             ("ABOR", "OK"),
         ]
     )
@@ -63,6 +65,8 @@ def test_expected_exchange() -> None:
     r = dev.read()
     assert (r.t, r.current_A, r.voltage_V, r.status) == (1.25, pytest.approx(2.499e-3), 5.1, "ok")
     assert dev.read().compliance
+    stop = dev.read()
+    assert stop.status == "stop" and stop.voltage_V == -2.5  # the patient's stop button
     dev.abort()
     assert not fake.pairs
     with pytest.raises(OutOfRangeError, match="exceeds the device maximum"):
@@ -108,9 +112,11 @@ def run_over_serial(fault: str | None = None, hang: str = "stale"):  # type: ign
             if fault and sample.t > 4 and not source.faults:
                 source.inject(fault)
 
+        protocol = parse("ramp to 2 mA over 2 s; hold 2 mA for 4 s; ramp to 0 mA over 2 s")
         ctl = Controller(
             dev,
-            parse("ramp to 2 mA over 2 s; hold 2 mA for 4 s; ramp to 0 mA over 2 s"),
+            protocol,
+            clearance=SafetyClearance.bench(protocol, "emulator"),
             config=ControllerConfig(period=0.1, resume_ramp_s=1),
             clock=clock,
             polarity_confirmed=True,

@@ -126,3 +126,23 @@ def test_a_cut_last_line_is_skipped(make_controller: MakeController, tmp_path) -
     rec = mark_interrupted(log.path)
     assert rec.interrupted and rec.damaged_lines == 1
     assert read_documents(log.path)[0][-1]["exit_status"] == "interrupted"
+
+
+def test_replay_equals_the_counters_and_notices_a_lost_line(
+    make_controller: MakeController, tmp_path
+) -> None:
+    from ionto.run.session_log import replay
+
+    log = SessionLog(tmp_path, sync=False)
+    ctl = make_controller("ramp to 2 mA over 5 s; hold 2 mA for 20 s", listeners=(log,))
+    out = ctl.run()
+    rep = replay(log.path)
+    assert rep.sequence_ok and rep.periods == ctl.periods and rep.exit_status == "success"
+    assert rep.dose_mAmin == ctl.dose_mAmin == out.delivered_mAmin  # exactly
+    assert rep.occurrences == len(ctl.events)
+    lines = log.path.read_bytes().splitlines(keepends=True)
+    k = next(i for i, line in enumerate(lines) if b'"seq":100,' in line)
+    log.path.write_bytes(b"".join(lines[:k] + lines[k + 1 :]))  # one period lost
+    lost = replay(log.path)
+    assert not lost.sequence_ok and lost.periods == ctl.periods - 1
+    assert lost.dose_mAmin != ctl.dose_mAmin

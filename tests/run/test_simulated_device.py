@@ -14,7 +14,6 @@ from ionto.run.devices import (
     Fault,
     OutOfRangeError,
     SimulatedCurrentSource,
-    SkinLoad,
 )
 
 
@@ -36,7 +35,7 @@ def test_is_a_current_source(source: SimulatedCurrentSource) -> None:
 
 def test_ohmic_load_at_steady_state(source: SimulatedCurrentSource, clock: SimClock) -> None:
     r = settle(source, clock, 2e-3)
-    z = source.load.r_series_ohm + source.load.r_skin(source._charge)
+    z = source.load.r_series_ohm + source.skin_resistance()
     assert r.current_A == pytest.approx(2e-3, abs=5e-6)
     assert r.voltage_V == pytest.approx(2e-3 * z, rel=1e-2)
     assert r.status == "ok" and not r.compliance
@@ -68,9 +67,10 @@ def test_latency_one_period(clock: SimClock) -> None:
 
 def test_compliance_is_reported(clock: SimClock) -> None:
     dev = SimulatedCurrentSource(clock=clock, compliance_V=10.0, noise_A=0, noise_V=0)
+    dev.with_load(activation_C_cm2=1e9)  # a fixed resistance for this check
     dev.connect()
     r = settle(dev, clock, 10e-3)
-    z = dev.load.r_series_ohm + dev.load.r_skin(dev._charge)
+    z = dev.load.r_series_ohm + dev.skin_resistance()
     assert r.compliance and r.status == "compliance"
     assert r.current_A == pytest.approx(10.0 / z, rel=1e-3)
     assert abs(r.voltage_V) == pytest.approx(10.0, rel=1e-3)
@@ -87,19 +87,16 @@ def test_noise_is_seeded(clock: SimClock) -> None:
     assert trace(3) != trace(4)
 
 
-def test_skin_resistance_falls_with_charge() -> None:
-    load = SkinLoad()
-    assert load.r_skin(0) == pytest.approx(2000.0)
-    assert load.r_skin(100.0) == pytest.approx(100.0, rel=1e-6)  # the floor, 1 kohm*cm^2
-
-
 @pytest.mark.parametrize(
     ("fault", "check"),
     [
         (Fault.LEAD_BREAK, lambda r: abs(r.current_A) < 1e-5 and r.compliance),
         (Fault.ELECTRODE_LIFTED, lambda r: abs(r.current_A) < 1e-5 and r.compliance),
         (Fault.SWEAT_SHORT, lambda r: r.impedance_ohm < 30 and not r.compliance),
-        (Fault.OVER_CURRENT, lambda r: r.current_A > 0.02),
+        (Fault.OVER_CURRENT, lambda r: r.current_A > 0.015),
+        (Fault.LEADS_SWAPPED, lambda r: r.voltage_V < -1.0 and r.current_A > 1.9e-3),
+        (Fault.COMPLIANCE_REACHED, lambda r: r.compliance and r.current_A < 1e-3),
+        (Fault.PATIENT_STOP, lambda r: r.status == "stop"),
     ],
 )
 def test_faults(source: SimulatedCurrentSource, clock: SimClock, fault: Fault, check) -> None:

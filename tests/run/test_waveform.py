@@ -96,7 +96,7 @@ def test_traces_from_the_simulated_device(make_controller: MakeController, text,
     v = np.array([s.voltage_V for s in log])
     a = analyze(t, i, v)
     assert a.kind == kind
-    assert a.mean_impedance_ohm is not None and 500 < a.mean_impedance_ohm < 3000
+    assert a.mean_impedance_ohm is not None and 500 < a.mean_impedance_ohm < 3600  # <= rest
 
 
 def test_example_traces() -> None:

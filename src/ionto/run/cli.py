@@ -2,11 +2,14 @@
 top-level ``ionto`` command mounts them).
 
 * ``run PLAN.toml --device sim --confirm [--speed N] [--json] [--dir sessions]
-  [--compliance extend|alarm] [--inject FAULT@SECONDS]``: check the plan, run it on a
-  device with a live display (plain lines when not a terminal) and log the session;
-  exit 0 when complete, 1 when refused or aborted, 3 on a fault.
+  [--compliance extend|alarm] [--inject FAULT@SECONDS] [--skin human]``: check the
+  plan, run it on a device (the simulated one on the plan's site and electrodes) with a
+  live display (plain lines when not a terminal) and log the session; exit 0 when
+  complete, 1 when refused or aborted, 3 on a fault.
 * ``analyze TRACE.csv [--claimed MODALITY] [--json]``: classify a recorded trace.
-* ``sessions list|show|export|resume``: the JSONL session logs in ``--dir``.
+* ``sessions list|show|export|resume``: the JSONL session logs in ``--dir``;
+  ``sessions resume UID --acknowledge --run --confirm`` delivers the remainder of an
+  interrupted session.
 """
 
 from __future__ import annotations
@@ -143,47 +146,21 @@ class _DisplayListener:
         pass
 
 
-@app.command("run")
-def run_command(
-    plan_file: Annotated[Path, typer.Argument(help="Plan TOML file.")],
-    device: Annotated[str, typer.Option(help="sim, or serial (with --port).")] = "sim",
-    port: Annotated[str | None, typer.Option(help="Serial port for --device serial.")] = None,
-    confirm: Annotated[
-        bool, typer.Option(help="The operator confirms electrode polarity and the questionnaire.")
-    ] = False,
-    speed: Annotated[
-        float, typer.Option(help="Clock speed-up (sim only); 0 = simulated time, no waiting.")
-    ] = 1.0,
-    compliance: Annotated[str, typer.Option(help="extend or alarm.")] = "extend",
-    period: Annotated[float, typer.Option(help="Control period (s).")] = 0.1,
-    inject: Annotated[
-        list[str] | None, typer.Option(help="Sim fault FAULT@SECONDS, e.g. lead_break@60.")
-    ] = None,
-    seed: Annotated[int, typer.Option(help="Noise seed of the simulated source.")] = 0,
-    directory: Annotated[Path, typer.Option("--dir", help="Sessions directory.")] = Path(
-        "sessions"
-    ),
-    as_json: Annotated[bool, typer.Option("--json", help="Print the outcome as JSON.")] = False,
-) -> None:
-    """Check PLAN.toml, run it on the device, log the session."""
+def _device_options(
+    plan: Any,
+    device: str,
+    port: str | None,
+    speed: float,
+    inject: list[str] | None,
+    seed: int,
+    skin: str,
+) -> tuple[Any, Any, list[tuple[float, Any]]]:
+    """The clock, the connected source and the faults to inject, from the options."""
     from ionto.core.errors import ConfigError
-    from ionto.plan.plan import load_plan
-    from ionto.plan.safety import check_plan
     from ionto.run.clock import Clock, MonotonicClock, SimClock
-    from ionto.run.controller import Controller, ControllerConfig
-    from ionto.run.devices import CurrentSource, Fault, SimulatedCurrentSource, SkinLoad
-    from ionto.run.session_log import SessionLog
+    from ionto.run.devices import CurrentSource, Fault, SimulatedCurrentSource
+    from ionto.run.session import plan_load
 
-    try:
-        plan = load_plan(plan_file)
-    except ConfigError as exc:
-        raise _fail(str(exc), EXIT_CONFIG) from None
-    if compliance not in ("extend", "alarm"):
-        raise _fail(f"--compliance: {compliance!r} is not one of extend, alarm", EXIT_CONFIG)
-    report = check_plan(plan)
-    if report.refused:
-        reasons = "; ".join(f.message for f in report.findings if f.severity == "error")
-        raise _fail(f"{plan_file}: the plan is refused by the safety check: {reasons}", 1)
     faults: list[tuple[float, Fault]] = []
     for item in inject or []:
         name, _, when = item.partition("@")
@@ -195,8 +172,11 @@ def run_command(
     clock: Clock = SimClock() if speed == 0 else MonotonicClock(speed)
     source: CurrentSource
     if device == "sim":
-        area = plan.active.area * 1e4
-        source = SimulatedCurrentSource(SkinLoad(area_cm2=area), clock=clock, seed=seed)
+        try:
+            load = plan_load(plan, skin)
+        except ConfigError as exc:
+            raise _fail(str(exc), EXIT_CONFIG) from None
+        source = SimulatedCurrentSource(load, clock=clock, seed=seed)
     elif device == "serial":
         from ionto.run.serial_driver import SerialCurrentSource
 
@@ -205,43 +185,135 @@ def run_command(
         source = SerialCurrentSource(port)
     else:
         raise _fail(f"--device {device!r}: use sim or serial", EXIT_CONFIG)
+    return clock, source, sorted(faults, key=lambda f: f[0])
+
+
+def _execute(
+    plan: Any,
+    *,
+    device: str,
+    port: str | None,
+    confirm: bool,
+    speed: float,
+    compliance: str,
+    period: float,
+    inject: list[str] | None,
+    seed: int,
+    skin: str,
+    directory: Path,
+    as_json: bool,
+    resume: Any = None,
+    fresh_electrodes: bool = False,
+) -> None:
+    """Run a plan (or the remainder of a session) and exit with the outcome's code."""
+    from ionto.run.controller import ControllerConfig
+    from ionto.run.devices import SimulatedCurrentSource
+    from ionto.run.session import run_plan
+
+    if compliance not in ("extend", "alarm"):
+        raise _fail(f"--compliance: {compliance!r} is not one of extend, alarm", EXIT_CONFIG)
+    clock, source, pending = _device_options(plan, device, port, speed, inject, seed, skin)
     console = _console()
     display = _Display(console, live=console.is_terminal and not as_json, quiet=as_json)
-    log = SessionLog(directory)
-    pending = sorted(faults, key=lambda f: f[0])
 
     def on_period(ctl: Controller, sample: Sample) -> None:
         while pending and sample.t >= pending[0][0] and isinstance(source, SimulatedCurrentSource):
             source.inject(pending.pop(0)[1])
         display.sample(ctl, sample)
 
-    ctl = Controller(
-        source,
-        plan.protocol,
-        config=ControllerConfig(period=period, compliance=compliance),  # type: ignore[arg-type]
-        clock=clock,
-        polarity_confirmed=confirm,
-        contraindications_confirmed=confirm and not report.refused,
-        listeners=(log, _DisplayListener(display)),
-        on_period=on_period,
-        info={"plan": str(plan_file), "title": plan.title, "modality": plan.modality.name},
-    )
     try:
         source.connect()
-        outcome = ctl.run()
+        result = run_plan(
+            plan,
+            source,
+            clock=clock,
+            directory=directory,
+            confirm=confirm,
+            config=ControllerConfig(period=period, compliance=compliance),  # type: ignore[arg-type]
+            listeners=(_DisplayListener(display),),
+            on_period=on_period,
+            resume=resume,
+            fresh_electrodes=fresh_electrodes,
+        )
     finally:
         display.close()
         source.close()
-        log.close()
+    outcome = result.outcome
     if as_json:
-        print(json.dumps({**outcome.__dict__, "uid": log.uid, "log": str(log.path)}))
+        print(json.dumps({**outcome.__dict__, "uid": result.uid, "log": str(result.path)}))
     else:
         console.print(
             f"{outcome.exit_status}: {outcome.reason}; delivered {outcome.delivered_mAmin:.3f}"
-            f" mA*min in {outcome.duration_s:.1f} s; log {log.path}"
+            f" mA*min in {outcome.duration_s:.1f} s; log {result.path}"
         )
     code = {"success": 0, "abort": EXIT_REFUSED, "fault": EXIT_FAULT}[outcome.exit_status]
     raise typer.Exit(code)
+
+
+DeviceOption = Annotated[str, typer.Option(help="sim, or serial (with --port).")]
+PortOption = Annotated[str | None, typer.Option(help="Serial port for --device serial.")]
+ConfirmOption = Annotated[
+    bool, typer.Option(help="The operator confirms electrode placement and the questionnaire.")
+]
+SpeedOption = Annotated[
+    float, typer.Option(help="Clock speed-up (sim only); 0 = simulated time, no waiting.")
+]
+ComplianceOption = Annotated[str, typer.Option(help="extend or alarm.")]
+PeriodOption = Annotated[float, typer.Option(help="Control period (s).")]
+InjectOption = Annotated[
+    list[str] | None, typer.Option(help="Sim fault FAULT@SECONDS, e.g. lead_break@60.")
+]
+SeedOption = Annotated[int, typer.Option(help="Noise seed of the simulated source.")]
+SkinOption = Annotated[
+    str, typer.Option(help="Skin type of the simulated load (physiology parameter sets).")
+]
+JsonOption = Annotated[bool, typer.Option("--json", help="Print the outcome as JSON.")]
+
+
+@app.command("run")
+def run_command(
+    plan_file: Annotated[Path, typer.Argument(help="Plan TOML file.")],
+    device: DeviceOption = "sim",
+    port: PortOption = None,
+    confirm: ConfirmOption = False,
+    speed: SpeedOption = 1.0,
+    compliance: ComplianceOption = "extend",
+    period: PeriodOption = 0.1,
+    inject: InjectOption = None,
+    seed: SeedOption = 0,
+    skin: SkinOption = "human",
+    directory: Annotated[Path, typer.Option("--dir", help="Sessions directory.")] = Path(
+        "sessions"
+    ),
+    as_json: JsonOption = False,
+) -> None:
+    """Check PLAN.toml, run it on the device, log the session."""
+    from ionto.core.errors import ConfigError
+    from ionto.plan.plan import load_plan
+    from ionto.run.clearance import clear_plan
+
+    try:
+        plan = load_plan(plan_file)
+        clearance = clear_plan(plan)
+    except ConfigError as exc:
+        raise _fail(str(exc), EXIT_CONFIG) from None
+    if clearance.refused:
+        reasons = "; ".join(clearance.reasons)
+        raise _fail(f"{plan_file}: the plan is refused by the safety check: {reasons}", 1)
+    _execute(
+        plan,
+        device=device,
+        port=port,
+        confirm=confirm,
+        speed=speed,
+        compliance=compliance,
+        period=period,
+        inject=inject,
+        seed=seed,
+        skin=skin,
+        directory=directory,
+        as_json=as_json,
+    )
 
 
 # ------------------------------------------------------------------ analyze
@@ -393,19 +465,64 @@ def sessions_resume(
     acknowledge: Annotated[
         bool, typer.Option(help="I checked the electrodes and the skin; allow continuing.")
     ] = False,
+    run: Annotated[
+        bool, typer.Option("--run", help="Run the remainder now (with the plan it ran).")
+    ] = False,
+    fresh_electrodes: Annotated[
+        bool, typer.Option(help="New electrodes: their capacity starts from zero.")
+    ] = False,
+    device: DeviceOption = "sim",
+    port: PortOption = None,
+    confirm: ConfirmOption = False,
+    speed: SpeedOption = 1.0,
+    compliance: ComplianceOption = "extend",
+    period: PeriodOption = 0.1,
+    inject: InjectOption = None,
+    seed: SeedOption = 0,
+    skin: SkinOption = "human",
+    as_json: JsonOption = False,
 ) -> None:
-    """Mark an interrupted session and say what is left; refused without --acknowledge."""
-    from ionto.run.session_log import InterruptedSessionError, resume_check
+    """Mark an interrupted session, show its remainder (the dose left, with a fresh ramp
+    up) and with --run deliver it; refused without --acknowledge or when nothing remains."""
+    from ionto.core.errors import ConfigError
+    from ionto.plan.plan import load_plan
+    from ionto.run.session_log import InterruptedSessionError, plan_resume
 
     rec = _find(directory, uid)
     try:
-        plan = resume_check(rec.path, acknowledge=acknowledge)
+        plan = plan_resume(rec.path, acknowledge=acknowledge)
     except InterruptedSessionError as exc:
         raise _fail(str(exc), EXIT_REFUSED) from None
-    left = "-" if plan.remaining_mAmin is None else f"{plan.remaining_mAmin:.3f}"
-    _console().print(
-        f"session {plan.uid[:8]}: delivered {plan.delivered_mAmin:.3f} mA*min, "
-        f"remaining {left} mA*min"
+    text = plan.protocol.inline()
+    if not (run and as_json):
+        _console().print(
+            f"session {plan.resumes[:8]}: delivered {plan.delivered_mAmin:.3f} mA*min, "
+            f"remaining {plan.remaining_mAmin:.3f} mA*min\nremainder: {text}"
+        )
+    if not run:
+        return
+    source = plan.start.get("plan")
+    if not source:
+        raise _fail(f"session {plan.resumes[:8]} names no plan file to resume with", 2)
+    try:
+        original = load_plan(Path(source))
+    except ConfigError as exc:
+        raise _fail(str(exc), EXIT_CONFIG) from None
+    _execute(
+        original,
+        device=device,
+        port=port,
+        confirm=confirm,
+        speed=speed,
+        compliance=compliance,
+        period=period,
+        inject=inject,
+        seed=seed,
+        skin=skin,
+        directory=directory,
+        as_json=as_json,
+        resume=plan,
+        fresh_electrodes=fresh_electrodes,
     )
 
 

@@ -3,11 +3,16 @@
 States and every allowed transition are in :data:`TRANSITIONS`; anything else raises
 :class:`IllegalTransition`. Each period the controller reads the source, integrates the
 dose from the *measured* current (mA*min), runs the monitors (open circuit, impedance
-collapse or surge, over-current, compliance, driver watchdog), advances the
-:class:`~ionto.run.schedule.Schedule` and sends the next setpoint. Every way out of a
-run (complete, aborted, fault, an exception, Ctrl-C) turns the output to zero in a
-``finally``. FAULT is terminal until :meth:`Controller.reset`, after which a run starts
-afresh from zero dose.
+collapse or surge, over-current, reversed polarity, compliance, driver watchdog, the
+device's patient stop button), advances the :class:`~ionto.run.schedule.Schedule` and
+sends the next setpoint. Every way out of a run (complete, aborted, fault, an
+exception, Ctrl-C) turns the output to zero in a ``finally``. FAULT is terminal until
+:meth:`Controller.reset`, after which a run starts afresh from zero dose.
+
+Signs: the protocol is written in the plan's frame (positive = the active electrode has
+the plan's polarity); the device's frame is positive = current out of the ACTIVE lead.
+A cathode plan is therefore sent with the opposite sign. Samples and logs are in the
+device's frame.
 
 Units: time in s, current in A, voltage in V, impedance in ohm, dose in mA*min.
 """
@@ -25,6 +30,7 @@ from typing import Any, Literal, Protocol
 from ionto.core.errors import IontoError
 from ionto.plan.protocol import MA_MIN
 from ionto.plan.protocol import Protocol as Treatment
+from ionto.run.clearance import ElectrodeLimit, SafetyClearance
 from ionto.run.clock import Clock, MonotonicClock
 from ionto.run.devices.base import CurrentSource, DeviceError, OutOfRangeError, Reading
 from ionto.run.monitors import Hysteresis
@@ -55,7 +61,7 @@ TRANSITIONS: dict[State, frozenset[State]] = {
     S.RAMP_UP: frozenset({S.DELIVER, S.RAMP_DOWN, S.PAUSED, S.COMPLETE} | _STOPS),
     S.DELIVER: frozenset({S.RAMP_DOWN, S.PAUSED, S.COMPLETE} | _STOPS),
     S.PAUSED: frozenset({S.RAMP_UP} | _STOPS),
-    S.RAMP_DOWN: frozenset({S.COMPLETE} | _STOPS),
+    S.RAMP_DOWN: frozenset({S.COMPLETE, S.PAUSED} | _STOPS),
     S.COMPLETE: frozenset({S.IDLE}),
     S.ABORTED: frozenset({S.IDLE}),
     S.FAULT: frozenset({S.IDLE}),
@@ -82,9 +88,13 @@ class ControllerConfig:
     period that counts as a surge (dimensionless). overcurrent_A / overcurrent_rearm_A:
     measured |I| above the setpoint (A). compliance_fraction / compliance_rearm_fraction:
     of the compliance voltage. watchdog_periods: failed or stale reads before a fault.
-    measure_min_A: least setpoint (A) at which impedance is judged. stop_ramp_s /
-    resume_ramp_s: controller ramps (s) to zero on a stop and back up after a pause.
-    max_session_s: hard limit on the delivery time (s). extend_limit: how much longer a
+    measure_min_A: least setpoint (A) at which impedance and polarity are judged.
+    polarity_min_V: least reversed voltage (V) that counts as reversed polarity (the
+    leads crossed); smaller voltages cannot be judged. stop_ramp_s / pause_ramp_s /
+    resume_ramp_s: controller ramps (s) to zero on a stop, to zero on a pause and back
+    up after a pause.
+    max_session_s: hard limit on the delivery time (s). max_pause_s: a pause longer than
+    this (s) ends the session (aborted). extend_limit: how much longer a
     time-stopped hold may run in "extend" mode. target_dose_mAmin: automatic stop (mA*min;
     default the protocol's dose when it is bounded).
     """
@@ -107,9 +117,12 @@ class ControllerConfig:
     compliance_rearm_fraction: float = 0.9
     watchdog_periods: int = 3
     measure_min_A: float = 50e-6
+    polarity_min_V: float = 0.05
     stop_ramp_s: float = 5.0
+    pause_ramp_s: float = 5.0
     resume_ramp_s: float = 5.0
     max_session_s: float = 4 * 3600.0
+    max_pause_s: float = 600.0
     extend_limit: float = 2.0
     target_dose_mAmin: float | None = None
 
@@ -129,7 +142,9 @@ class Event:
 class Sample:
     """One control period: t (s), setpoint_A (A, sent this period), current_A (A,
     measured), voltage_V (V), impedance_ohm (ohm, inf with no current), dose_mAmin
-    (accumulated, measured), state, step label, compliance flag. None when unread."""
+    (accumulated, measured), state, step label, compliance flag, device_t (s, the
+    device's time stamp of the reading; the dose integrates |current_A| over it) and
+    status (the device's). None when unread."""
 
     t: float
     setpoint_A: float
@@ -140,6 +155,8 @@ class Sample:
     state: str
     step: str
     compliance: bool
+    device_t: float | None = None
+    status: str | None = None
 
 
 @dataclass(frozen=True)
@@ -170,9 +187,12 @@ class Controller:
     """Runs ``protocol`` on ``device``.
 
     ``polarity_confirmed`` and ``contraindications_confirmed`` must be True (the operator
-    checked the electrode polarity and the patient questionnaire) or the precheck
-    refuses. ``listeners`` receive every document; ``on_period`` is called after each
-    period with the :class:`Sample` (displays, test scripts).
+    checked the electrode placement and the patient questionnaire) and ``clearance``
+    must clear ``protocol`` (:mod:`ionto.run.clearance`: the plan safety checker ran,
+    including polarity versus drug charge and contraindications) or the precheck
+    refuses. ``electrodes``: capacity limits enforced on the measured dose.
+    ``listeners`` receive every document; ``on_period`` is called after each period
+    with the :class:`Sample` (displays, test scripts).
     """
 
     def __init__(
@@ -187,6 +207,8 @@ class Controller:
         listeners: tuple[Listener, ...] = (),
         on_period: Callable[[Controller, Sample], None] | None = None,
         info: dict[str, Any] | None = None,
+        clearance: SafetyClearance | None = None,
+        electrodes: tuple[ElectrodeLimit, ...] = (),
     ) -> None:
         self.device = device
         self.protocol = protocol
@@ -197,10 +219,15 @@ class Controller:
         self.listeners = listeners
         self.on_period = on_period
         self.info = dict(info or {})
+        self.clearance = clearance
+        self.electrodes = tuple(electrodes)
+        polarity = clearance.polarity if clearance is not None else None
+        self.sign = -1.0 if polarity == "cathode" else 1.0  # plan frame -> device frame
         self.state = State.IDLE
         self.events: list[Event] = []
         self._requests: list[tuple[str, str]] = []
         self._lock = threading.Lock()
+        self._period_reading: tuple[Reading | None] | None = None  # read, not yet logged
         self._fresh()
 
     # ---------------------------------------------------------------- public
@@ -233,10 +260,32 @@ class Controller:
                 self.device.check_value(value)
             except OutOfRangeError as exc:
                 reasons.append(f"{what}: {exc.reason}")
+        if self.clearance is None:
+            reasons.append(
+                "no safety clearance: the plan's polarity versus the drug's charge and the "
+                "contraindications were not checked (ionto.run.clearance.clear_plan)"
+            )
+        else:
+            reasons.extend(self.clearance.problems(self.protocol))
         reasons.extend(renderable(self.protocol, cfg.period))
         if not cfg.period > 0:
             reasons.append(f"control period {cfg.period!r} s must be > 0")
+        request = self.target_mAmin
+        for limit in self.electrodes:
+            if request is not None and request > limit.left_mAmin * (1 + 1e-9):
+                reasons.append(
+                    f"requested dose {request:.4g} mA*min exceeds the capacity left on the "
+                    f"{limit.describe()} ({limit.left_mAmin:.4g} mA*min left)"
+                )
         return reasons
+
+    @property
+    def capacity_left_mAmin(self) -> float | None:
+        """The smallest electrode capacity left for this session (mA*min), None if no
+        electrode has a limit. Both electrodes pass the same charge."""
+        if not self.electrodes:
+            return None
+        return min(limit.left_mAmin for limit in self.electrodes)
 
     def tick(self) -> Sample | None:
         """One control period (call it every ``config.period`` s)."""
@@ -246,6 +295,7 @@ class Controller:
         reading = self._read()
         if self.state in TERMINAL:
             return None
+        self._period_reading = (reading,)  # logged even if this period ends the run
         self._measure(reading)
         if self.state in TERMINAL:
             return None
@@ -253,8 +303,9 @@ class Controller:
         if self.state in TERMINAL:
             return None
         self._send(setpoint)
-        sample = self._sample(reading)
-        self._notify("on_sample", sample)
+        if self.state in TERMINAL:
+            return None
+        sample = self._emit(reading)
         if self.on_period is not None:
             self.on_period(self, sample)
         return sample
@@ -279,7 +330,8 @@ class Controller:
         return self.outcome
 
     def pause(self) -> None:
-        """Request a pause (output to 0 at the next period)."""
+        """Request a pause: ramp to 0 over ``pause_ramp_s``, then PAUSED (the schedule
+        stands still; the dose keeps counting from the measured current)."""
         self._request("pause", "pause requested")
 
     def resume(self) -> None:
@@ -309,6 +361,11 @@ class Controller:
         """Time (s) since the session started."""
         return self.clock.now() - self._t0
 
+    @property
+    def started_at(self) -> float:
+        """Clock time (s) at which the session started (event times count from it)."""
+        return self._t0
+
     # ---------------------------------------------------------------- internals
 
     def _fresh(self) -> None:
@@ -326,6 +383,10 @@ class Controller:
         self._ramp: tuple[float, float, float] | None = None  # (from A, rate A/s, elapsed)
         self._stop_kind: State | None = None
         self._stop_reason = ""
+        self._pausing = False
+        self._paused_at = 0.0  # s, session time at which the output reached 0 in a pause
+        self._period_reading = None
+        self.periods = 0  # samples emitted (= event documents in the log)
         self._delivery_s = 0.0
         self.last_reading: Reading | None = None
         self.monitors = {
@@ -339,6 +400,7 @@ class Controller:
                 "compliance", cfg.compliance_fraction, cfg.compliance_rearm_fraction
             ),
             "watchdog": Hysteresis("watchdog", cfg.watchdog_periods, 0.5),
+            "polarity": Hysteresis("polarity", cfg.polarity_min_V, -cfg.polarity_min_V),
         }
         target = cfg.target_dose_mAmin
         if target is None and self.protocol.bounded:
@@ -357,6 +419,9 @@ class Controller:
             "protocol": str(self.protocol),
             "rules": asdict(self.config),
             "target_dose_mAmin": self.target_mAmin,
+            "clearance": None if self.clearance is None else self.clearance.to_dict(),
+            "electrodes": [asdict(limit) for limit in self.electrodes],
+            "sign": self.sign,
         }
 
     def _t(self) -> float:
@@ -389,6 +454,11 @@ class Controller:
                 self._event("warning", f"device abort failed: {exc}")
         self._safe_shutdown()
         self._go(state, reason)
+        if self._period_reading is not None:  # the reading of this period is logged too
+            sample = self._sample(self._period_reading[0])
+            self._period_reading = None
+            self.periods += 1
+            self._notify("on_sample", sample)
         self.outcome = Outcome(
             EXIT_STATUS[state], reason, state.value, self.dose_mAmin, self._delivery_s
         )
@@ -416,42 +486,67 @@ class Controller:
             requests, self._requests = self._requests, []
         for kind, reason in requests:
             self._event("request", reason)
+            stopping = self._stop_kind is not None
             if kind == "abort" and self.state not in TERMINAL:
                 self._finish(S.ABORTED, reason)
             elif kind == "stop" and self.state in ACTIVE | {S.ARMED}:
+                self._pausing = False
                 self._begin_stop(S.ABORTED, reason)
             elif kind == "stop" and self.state is S.PAUSED:
                 self._finish(S.ABORTED, reason)
-            elif kind == "pause" and self.state in {S.RAMP_UP, S.DELIVER} and not self._stop_kind:
-                self._send(0.0)
-                self._ramp = None
-                self._go(S.PAUSED, reason)
+            elif kind == "pause" and self.state in {S.RAMP_UP, S.DELIVER} and not stopping:
+                self._begin_pause(reason)
             elif kind == "resume" and self.state is S.PAUSED:
-                level = self.schedule.setpoint()
+                level = self._planned()
                 self._ramp = (0.0, level / max(self.config.resume_ramp_s, 1e-9), 0.0)
                 self._go(S.RAMP_UP, f"{reason}: ramp to {level * 1e3:.3g} mA")
             else:
                 self._event("refused", f"{reason}: not possible in state {self.state.value}")
 
+    def _begin_pause(self, reason: str) -> None:
+        """Ramp from the present setpoint to 0 over ``pause_ramp_s``, then PAUSED."""
+        level = self._sent[-1]
+        if abs(level) < 1e-12:
+            self._ramp = None
+            self._paused_at = self._t()
+            self._go(S.PAUSED, reason)
+            return
+        self._pausing = True
+        self._ramp = (level, level / max(self.config.pause_ramp_s, 1e-9), 0.0)
+        self._go(S.RAMP_DOWN, f"{reason}: ramp to 0 mA over {self.config.pause_ramp_s:g} s")
+
+    def _planned(self) -> float:
+        """The schedule's setpoint now, in the device's frame (A)."""
+        return self.sign * self.schedule.setpoint()
+
     def _precheck(self) -> None:
+        """Contact, impedance and electrical polarity test at ``precheck_A``."""
         cfg = self.config
         device = self.device
+        test = self.sign * cfg.precheck_A
+        readings: list[Reading] = []
         try:
             device.output(True)
-            device.set_current(cfg.precheck_A)
-            impedances = []
+            device.set_current(test)
+            self._sent = [test, test]
             for _ in range(cfg.precheck_periods):
                 self.clock.sleep(cfg.period)
                 reading = device.read()
                 if self._last_t is not None:  # the test current counts in the dose too
                     self._charge += abs(reading.current_A) * max(0.0, reading.t - self._last_t)
                 self._last_t = reading.t
-                impedances.append(reading.impedance_ohm)
+                readings.append(reading)
+                self.periods += 1
+                self._notify("on_sample", self._sample(reading, step="contact check"))
+                if reading.status == "stop":
+                    self._finish(S.ABORTED, "patient stop button pressed during the precheck")
+                    return
             device.set_current(0.0)
+            self._sent = [0.0, 0.0]
         except DeviceError as exc:
             self._finish(S.FAULT, f"precheck: device error: {exc}")
             return
-        z = sorted(impedances)[len(impedances) // 2]
+        z = sorted(r.impedance_ohm for r in readings)[len(readings) // 2]
         self._event("step", f"contact check at {cfg.precheck_A * 1e6:g} uA: {z:.4g} ohm")
         if not cfg.contact_min_ohm <= z <= cfg.contact_max_ohm:
             what = "no contact (electrode off?)" if z > cfg.contact_max_ohm else "short circuit"
@@ -461,10 +556,29 @@ class Controller:
                 f"{cfg.contact_max_ohm:g} ohm ({what})",
             )
             return
-        volts = self.protocol.peak_current * z
-        if volts > device.capabilities.compliance_V:
+        volts = sorted(r.voltage_V for r in readings)[len(readings) // 2]
+        polarity = self.clearance.polarity if self.clearance else None
+        active = f"the active electrode ({polarity or 'positive lead'})"
+        if abs(volts) < cfg.polarity_min_V:
+            self._event(
+                "warning",
+                f"polarity check: {volts * 1e3:.3g} mV at the test current is too small to "
+                "judge; the polarity monitor judges it during delivery",
+            )
+        elif volts * test < 0:
+            self._event("trip", f"polarity: {volts:.3g} V with {test * 1e6:+.4g} uA")
+            self._finish(
+                S.ABORTED,
+                f"polarity check failed: {volts:.3g} V at {test * 1e6:+.4g} uA: {active} is "
+                "at the wrong potential (leads swapped?)",
+            )
+            return
+        else:
+            self._event("step", f"polarity check: {volts:.3g} V, {active} as planned")
+        peak = self.protocol.peak_current * z
+        if peak > device.capabilities.compliance_V:
             msg = (
-                f"expected {volts:.3g} V at the peak current exceeds the "
+                f"expected {peak:.3g} V at the peak current exceeds the "
                 f"{device.capabilities.compliance_V:g} V compliance"
             )
             if cfg.compliance == "alarm":
@@ -504,11 +618,21 @@ class Controller:
         self._charge += charge
         self._step_charge = charge
         self._dt = dt
+        if reading.status == "stop":
+            self._event("stop", "patient_stop: the stop button on the device was pressed")
+            self._finish(S.ABORTED, "patient stop button pressed")
+            return
         applied = min(abs(s) for s in self._sent)  # A flowing during the whole period
         expected = max(abs(s) for s in self._sent)
         z = reading.impedance_ohm if applied >= cfg.measure_min_A else None
         current = abs(reading.current_A)
         z_prev = self._z_prev
+        before, now = self._sent
+        volts = reading.voltage_V
+        # reversed voltage (V): > 0 when the active lead is at the wrong potential
+        reversed_v = None
+        if before * now > 0 and applied >= cfg.measure_min_A:
+            reversed_v = -math.copysign(1.0, now) * volts
         checks: list[tuple[str, float | None, Callable[[], str]]] = [
             ("open_circuit", z, lambda: f"impedance {z:.4g} ohm (electrode off or lead broken?)"),
             ("collapse", z, lambda: f"impedance {z:.4g} ohm (sweat bridge or short?)"),
@@ -521,6 +645,11 @@ class Controller:
                 "overcurrent",
                 current - expected,
                 lambda: f"measured {current * 1e3:.4g} mA with {expected * 1e3:.4g} mA set",
+            ),
+            (
+                "polarity",
+                reversed_v,
+                lambda: f"{volts:.3g} V with {now * 1e3:+.4g} mA set (leads swapped?)",
             ),
         ]
         self._z_prev = z if z is not None and math.isfinite(z) else self._z_prev
@@ -547,8 +676,12 @@ class Controller:
 
     def _next_setpoint(self, reading: Reading | None) -> float:
         cfg = self.config
-        if self.state is S.PAUSED or reading is None:
-            return 0.0 if self.state is S.PAUSED else self._sent[-1]
+        if self.state is S.PAUSED:
+            if self._t() - self._paused_at > cfg.max_pause_s:
+                self._finish(S.ABORTED, f"pause longer than {cfg.max_pause_s:g} s")
+            return 0.0
+        if reading is None:
+            return self._sent[-1]
         if self.state not in ACTIVE:
             return 0.0
         dt = self._dt
@@ -556,19 +689,28 @@ class Controller:
         if self.target_mAmin is not None and self.dose_mAmin >= self.target_mAmin:
             self._finish(S.COMPLETE, f"target dose {self.target_mAmin:.4g} mA*min reached")
             return 0.0
+        if self._capacity_stop(dt):
+            return 0.0
         if self._delivery_s >= cfg.max_session_s:
             self._begin_stop(S.COMPLETE, f"session time limit {cfg.max_session_s:g} s reached")
-        if self._ramp is not None:  # controller ramp: resume or stop
+        if self._ramp is not None:  # controller ramp: pause, resume or stop
             start, rate, elapsed = self._ramp
             elapsed += dt
             self._ramp = (start, rate, elapsed)
-            if self._stop_kind is not None:
+            self.schedule.step_charge += self._step_charge  # a dose stop counts it too
+            if self._stop_kind is not None or self._pausing:
                 level = start - rate * elapsed
-                if level * start <= 0:
+                if level * start > 0:
+                    return level
+                if self._stop_kind is not None:
                     self._finish(self._stop_kind, self._stop_reason)
-                    return 0.0
-                return level
-            target = self.schedule.setpoint()
+                else:
+                    self._pausing = False
+                    self._ramp = None
+                    self._paused_at = self._t()
+                    self._go(S.PAUSED, "pause ramp done")
+                return 0.0
+            target = self._planned()
             level = rate * elapsed
             if abs(level) < abs(target) and level * target >= 0:
                 return level
@@ -589,9 +731,34 @@ class Controller:
         phase = S(self.schedule.phase)
         if phase is not self.state:
             self._go(phase, self.schedule.label)
-        return self.schedule.setpoint()
+        return self._planned()
+
+    def _capacity_stop(self, dt: float) -> bool:
+        """Stop before an electrode's capacity is passed: a controlled stop once the dose
+        plus the charge of the stop ramp (and one period) would reach it; an immediate
+        one if it is reached. Only needed when the request was not known to fit."""
+        left = self.capacity_left_mAmin
+        if left is None:
+            return False
+        names = "; ".join(limit.describe() for limit in self.electrodes)
+        reason = f"electrode capacity reached ({names})"
+        if self.dose_mAmin >= left:
+            self._event("stop", f"capacity: {self.dose_mAmin:.4g} of {left:.4g} mA*min")
+            self._finish(S.ABORTED, reason)
+            return True
+        fits = self.target_mAmin is not None and self.target_mAmin <= left * (1 + 1e-9)
+        if fits or self._stop_kind is not None:
+            return False
+        level = abs(self._sent[-1])
+        ramp = level * (self.config.stop_ramp_s / 2 + dt) / MA_MIN
+        if self.dose_mAmin + ramp >= left:
+            self._event("stop", f"capacity: {self.dose_mAmin:.4g} of {left:.4g} mA*min")
+            self._begin_stop(S.ABORTED, reason)
+            return self.state in TERMINAL
+        return False
 
     def _begin_stop(self, kind: State, reason: str) -> None:
+        self._pausing = False
         level = self._sent[-1]
         if abs(level) < 1e-12:
             self._finish(kind, reason)
@@ -611,7 +778,7 @@ class Controller:
             self._event("warning", f"set_current failed: {exc}")
         self._sent = [self._sent[-1], amps]
 
-    def _sample(self, reading: Reading | None) -> Sample:
+    def _sample(self, reading: Reading | None, step: str | None = None) -> Sample:
         return Sample(
             t=self._t(),
             setpoint_A=self._sent[-1],
@@ -620,6 +787,16 @@ class Controller:
             impedance_ohm=None if reading is None else reading.impedance_ohm,
             dose_mAmin=self.dose_mAmin,
             state=self.state.value,
-            step=self.schedule.label,
+            step=self.schedule.label if step is None else step,
             compliance=bool(reading and reading.compliance),
+            device_t=None if reading is None else reading.t,
+            status=None if reading is None else reading.status,
         )
+
+    def _emit(self, reading: Reading | None) -> Sample:
+        """Send this period's sample to the listeners."""
+        sample = self._sample(reading)
+        self._period_reading = None
+        self.periods += 1
+        self._notify("on_sample", sample)
+        return sample

@@ -19,7 +19,14 @@ from types import TracebackType
 from ionto.run.devices.base import DeviceError, DeviceTimeout, OutOfRangeError
 from ionto.run.devices.simulated import SimulatedCurrentSource
 
-WIRE = {"ok": "OK", "off": "OFF", "compliance": "CMPL", "aborted": "ABRT", "error": "ERR"}
+WIRE = {
+    "ok": "OK",
+    "off": "OFF",
+    "compliance": "CMPL",
+    "aborted": "ABRT",
+    "error": "ERR",
+    "stop": "STOP",
+}
 
 
 class DeviceEmulator:

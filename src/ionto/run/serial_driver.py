@@ -29,6 +29,7 @@ WIRE_STATUS: dict[str, Status] = {
     "CMPL": "compliance",
     "ABRT": "aborted",
     "ERR": "error",
+    "STOP": "stop",
 }
 ERR_RANGE = 2
 

@@ -11,11 +11,16 @@ Documents (event-model style), each with ``type``:
   impedance_ohm, dose_mAmin, state, step, compliance);
 * ``occurrence``: transitions, monitor trips and re-arms, refusals, step ends;
 * ``session_stop``: exit_status (success, abort, fault, interrupted), reason,
-  delivered_mAmin, duration_s.
+  delivered_mAmin, duration_s;
+* appended later to an interrupted session's log: ``acknowledged`` (who, when) and
+  ``resumed_by`` (the uid of the session that delivers its remainder).
 
 A log file is created exclusively (never overwritten). :func:`recover` reads a log
 whose process died and :func:`mark_interrupted` appends its ``session_stop``;
-:func:`resume_check` refuses to continue an interrupted session unless acknowledged.
+:func:`resume_check` refuses to continue an interrupted session unless acknowledged,
+and :func:`plan_resume` builds the remainder protocol (:mod:`ionto.run.remainder`).
+:func:`replay` recomputes a log's counters (periods, occurrences, dose) from its
+documents alone, to compare with the controller's.
 """
 
 from __future__ import annotations
@@ -31,6 +36,7 @@ from typing import Any
 
 from ionto import __version__
 from ionto.core.errors import IontoError
+from ionto.plan.protocol import Protocol
 from ionto.run.controller import Event, Outcome, Sample
 
 DESCRIPTOR = {
@@ -43,6 +49,8 @@ DESCRIPTOR = {
     "state": {"unit": None, "dtype": "string"},
     "step": {"unit": None, "dtype": "string"},
     "compliance": {"unit": None, "dtype": "boolean"},
+    "device_t": {"unit": "s", "dtype": "number", "source": "device clock of the reading"},
+    "status": {"unit": None, "dtype": "string", "source": "device"},
 }
 
 
@@ -133,6 +141,7 @@ class Recovery:
     start: dict[str, Any]
     damaged_lines: int
     acknowledged: bool
+    resumed_by: str | None = None
 
     @property
     def interrupted(self) -> bool:
@@ -166,6 +175,7 @@ def recover(path: str | Path) -> Recovery:
     events = [d for d in docs if d.get("type") == "event"]
     stop = next((d for d in reversed(docs) if d.get("type") == "session_stop"), None)
     acknowledged = any(d.get("type") == "acknowledged" for d in docs)
+    resumed_by = next((str(d["by"]) for d in docs if d.get("type") == "resumed_by"), None)
     last = events[-1] if events else {}
     delivered = float(last.get("dose_mAmin", 0.0))
     if stop is not None and stop.get("exit_status") != "interrupted":
@@ -189,6 +199,7 @@ def recover(path: str | Path) -> Recovery:
         start=start,
         damaged_lines=damaged,
         acknowledged=acknowledged,
+        resumed_by=resumed_by,
     )
 
 
@@ -228,12 +239,30 @@ def mark_interrupted(path: str | Path) -> Recovery:
 @dataclass(frozen=True)
 class Resume:
     """What is left of an interrupted session: uid, delivered and remaining dose (mA*min;
-    remaining is None without a target) and the protocol text."""
+    remaining is None without a target), the original protocol text and the log path."""
 
     uid: str
     delivered_mAmin: float
     remaining_mAmin: float | None
     protocol: str
+    path: Path | None = None
+    start: dict[str, Any] | None = None
+
+
+@dataclass(frozen=True)
+class ResumePlan:
+    """An acknowledged interrupted session and its remainder: ``protocol`` delivers only
+    ``remaining_mAmin`` (mA*min) with a fresh ramp up; ``original`` is the interrupted
+    session's protocol; ``resumes`` its uid; ``path`` its log; ``start`` its start
+    document (plan file, electrodes, clearance)."""
+
+    resumes: str
+    delivered_mAmin: float
+    remaining_mAmin: float
+    protocol: Protocol
+    original: Protocol
+    path: Path
+    start: dict[str, Any]
 
 
 def resume_check(path: str | Path, *, acknowledge: bool = False, who: str = "") -> Resume:
@@ -245,6 +274,10 @@ def resume_check(path: str | Path, *, acknowledge: bool = False, who: str = "") 
     if not rec.interrupted:
         raise InterruptedSessionError(
             f"session {rec.uid[:8]} ended with {rec.status} ({rec.reason}); nothing to resume"
+        )
+    if rec.resumed_by is not None:
+        raise InterruptedSessionError(
+            f"session {rec.uid[:8]} was already resumed by session {rec.resumed_by[:8]}"
         )
     if not (acknowledge or rec.acknowledged):
         raise InterruptedSessionError(
@@ -266,7 +299,93 @@ def resume_check(path: str | Path, *, acknowledge: bool = False, who: str = "") 
     remaining = None
     if rec.target_mAmin is not None:
         remaining = max(0.0, float(rec.target_mAmin) - rec.delivered_mAmin)
-    return Resume(rec.uid, rec.delivered_mAmin, remaining, rec.protocol)
+    return Resume(rec.uid, rec.delivered_mAmin, remaining, rec.protocol, rec.path, rec.start)
+
+
+def plan_resume(
+    path: str | Path, *, acknowledge: bool = False, who: str = "", ramp_s: float | None = None
+) -> ResumePlan:
+    """The remainder of an interrupted session (see :func:`resume_check` for the
+    refusals); refused too when nothing remains or the dose target is unknown."""
+    from ionto.plan.protocol import parse
+    from ionto.run.remainder import NothingToResume, remainder_protocol
+
+    resume = resume_check(path, acknowledge=acknowledge, who=who)
+    assert resume.path is not None and resume.start is not None
+    if resume.remaining_mAmin is None:
+        raise InterruptedSessionError(
+            f"session {resume.uid[:8]} had no dose target: its remainder is not defined"
+        )
+    original = parse(resume.protocol, source="session protocol")
+    target = float(resume.start.get("target_dose_mAmin") or 0.0)
+    # the target may differ from the protocol's own dose: cut the protocol at the target
+    delivered = resume.delivered_mAmin + max(0.0, original.dose_mAmin - target)
+    try:
+        protocol = remainder_protocol(original, delivered, ramp_s=ramp_s)
+    except NothingToResume as exc:
+        raise InterruptedSessionError(f"session {resume.uid[:8]}: {exc}") from None
+    return ResumePlan(
+        resumes=resume.uid,
+        delivered_mAmin=resume.delivered_mAmin,
+        remaining_mAmin=resume.remaining_mAmin,
+        protocol=protocol,
+        original=original,
+        path=resume.path,
+        start=resume.start,
+    )
+
+
+def mark_resumed(path: str | Path, by: str) -> None:
+    """Append ``resumed_by`` to an interrupted session's log (a second resume is refused)."""
+    _append(
+        Path(path),
+        {"type": "resumed_by", "by": by, "time": dt.datetime.now(dt.UTC).isoformat()},
+    )
+
+
+@dataclass(frozen=True)
+class Replay:
+    """Counters recomputed from a log: periods (event documents), occurrences, trips,
+    dose_mAmin (the integral of the measured |current| over the device time stamps, as
+    the controller counts it), the last event's dose, the exit status and the states."""
+
+    periods: int
+    occurrences: int
+    trips: int
+    dose_mAmin: float
+    last_dose_mAmin: float
+    exit_status: str | None
+    delivered_mAmin: float | None
+    sequence_ok: bool
+
+
+def replay(path: str | Path) -> Replay:
+    """Recompute a session's counters from its documents (see :class:`Replay`)."""
+    from ionto.plan.protocol import MA_MIN
+
+    docs, _ = read_documents(path)
+    events = [d for d in docs if d.get("type") == "event"]
+    occurrences = [d for d in docs if d.get("type") == "occurrence"]
+    stop = next((d for d in reversed(docs) if d.get("type") == "session_stop"), None)
+    charge = 0.0
+    last_t: float | None = None
+    for e in events:
+        t, current = e.get("device_t"), e.get("current_A")
+        if t is None or current is None:
+            continue
+        if last_t is not None:
+            charge += abs(current) * max(0.0, t - last_t)
+        last_t = t
+    return Replay(
+        periods=len(events),
+        occurrences=len(occurrences),
+        trips=sum(d.get("kind") in ("trip", "stop") for d in occurrences),
+        dose_mAmin=charge / MA_MIN,
+        last_dose_mAmin=float(events[-1]["dose_mAmin"]) if events else 0.0,
+        exit_status=None if stop is None else stop.get("exit_status"),
+        delivered_mAmin=None if stop is None else stop.get("delivered_mAmin"),
+        sequence_ok=[e.get("seq") for e in events] == list(range(len(events))),
+    )
 
 
 def list_sessions(directory: str | Path) -> list[Recovery]:

@@ -10,7 +10,8 @@ from ionto.run.devices.base import (
     Reading,
     check_current,
 )
-from ionto.run.devices.simulated import Fault, SimulatedCurrentSource, SkinLoad
+from ionto.run.devices.simulated import Fault, SimulatedCurrentSource
+from ionto.run.devices.skin import SkinLoad
 
 __all__ = [
     "Capabilities",

@@ -1,8 +1,10 @@
 """The interface every current source implements (a structural ``typing.Protocol``).
 
-Units: time in s, current in A (signed: positive flows with the plan's polarity),
-voltage in V. A setpoint outside the device's range **raises** :class:`OutOfRangeError`;
-nothing is ever clipped in software (see pymeasure PR #1522 in docs/run.md).
+Units: time in s, current in A, voltage in V. Signs: a positive current leaves the
+source through its ACTIVE lead (the active electrode is then the anode); the voltage is
+V(active lead) - V(return lead), so on a passive load it has the sign of the current.
+A setpoint outside the device's range **raises** :class:`OutOfRangeError`; nothing is
+ever clipped in software (see pymeasure PR #1522 in docs/run.md).
 """
 
 from __future__ import annotations
@@ -13,8 +15,8 @@ from typing import Literal, Protocol, runtime_checkable
 
 from ionto.core.errors import IontoError
 
-Status = Literal["ok", "off", "compliance", "aborted", "error"]
-STATUSES: tuple[Status, ...] = ("ok", "off", "compliance", "aborted", "error")
+Status = Literal["ok", "off", "compliance", "aborted", "error", "stop"]
+STATUSES: tuple[Status, ...] = ("ok", "off", "compliance", "aborted", "error", "stop")
 
 
 class DeviceError(IontoError, RuntimeError):
@@ -48,7 +50,8 @@ class Capabilities:
 class Reading:
     """One measurement: ``t`` (s, device clock), ``current_A`` (A, measured, signed),
     ``voltage_V`` (V, across the load, signed), ``compliance`` (True when the source is
-    voltage-limited and delivers less than its setpoint) and ``status``."""
+    voltage-limited and delivers less than its setpoint) and ``status`` ("stop": the
+    patient's stop button on the device is pressed)."""
 
     t: float
     current_A: float

@@ -1,31 +1,21 @@
-"""A simulated current source driving an electrode-skin equivalent circuit.
-
-Load (all of it lumped between the two electrodes)::
-
-    I --[ R_series ]--+--[ R_skin ]--+--
-                      +--[ C_skin ]--+
-
-* ``R_series`` (ohm): body and electrolyte, 300-1000 ohm whole-body internal
-  resistance (clinical.md section 6, [C]); default 500 ohm.
-* ``R_skin`` (ohm*cm^2 per unit area, divided by the contact area): stratum corneum,
-  10 kohm*cm^2 - 1 Mohm*cm^2 on gel-coated unprepared skin at 1 Hz (Rosell 1988, [C]);
-  default 20 kohm*cm^2. It falls with the charge passed toward ``r_skin_floor``
-  (~1 kohm*cm^2, CCAC study, [C]) as ``floor + (r0 - floor) * exp(-q / q_drop)``.
-* ``C_skin`` (F/cm^2 times the area): 0.02-0.05 uF/cm^2 ([U], a fitting parameter);
-  default 0.03 uF/cm^2.
+"""A simulated current source driving the electrode-skin load of :mod:`.skin`.
 
 The source regulates current up to its compliance voltage; above it, it delivers
 ``V_compliance / Z_dc`` and *reports* ``compliance=True``. A setpoint takes effect
 ``latency`` s after it is requested (one control period by default). Measurements carry
 seeded Gaussian noise. Time comes from an injectable :class:`~ionto.run.clock.Clock`.
+Sign convention (as on the wire, docs/device-protocol.md): a positive current leaves
+through the ACTIVE lead; the voltage is V(active lead) - V(return lead).
 
 Faults (:class:`Fault`) are injected with :meth:`SimulatedCurrentSource.inject`.
+``output_off_at`` records the clock time at which the output last went to zero (off,
+aborted or 0 A in effect), so tests can measure how quickly a fault ends in a safe state.
 """
 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from enum import StrEnum
 
 import numpy as np
@@ -39,6 +29,7 @@ from ionto.run.devices.base import (
     Status,
     check_current,
 )
+from ionto.run.devices.skin import SkinLoad, default_load
 
 OPEN_OHM = 1e9  # ohm: what an open circuit looks like to the model
 
@@ -46,14 +37,22 @@ OPEN_OHM = 1e9  # ohm: what an open circuit looks like to the model
 class Fault(StrEnum):
     """Faults the simulated source can be given.
 
-    * ``electrode_lifted``: the contact peels off; the skin resistance rises 10x per
-      0.1 s until the circuit is open.
+    * ``electrode_lifted``: the contact peels off; the active interface's resistance
+      rises 10x per 0.1 s until the circuit is open.
     * ``sweat_short``: the load collapses to ``SkinLoad.short_ohm`` (sweat bridge).
     * ``lead_break``: the lead opens at once.
     * ``driver_hang``: ``read`` returns the last reading again (stale time stamp) or,
       with ``hang="block"``, raises :class:`DeviceTimeout`; the output keeps going.
     * ``over_current``: the output stage runs away to ``over_current_A`` whatever the
       setpoint (still limited by compliance); the device status stays "ok".
+    * ``leads_swapped``: the two leads are crossed between the output stage and the
+      electrode clips where the voltage is sensed: the current still follows the
+      setpoint, but the sensed voltage has the opposite sign (the active electrode is
+      driven with the wrong polarity).
+    * ``compliance_reached``: the active pad dries out (``SkinLoad.dry_ohm_cm2``), so
+      the set current needs more than the compliance voltage.
+    * ``patient_stop``: the patient's stop button on the device is pressed; readings
+      report status "stop" (the output is left to the controller).
     """
 
     ELECTRODE_LIFTED = "electrode_lifted"
@@ -61,35 +60,9 @@ class Fault(StrEnum):
     LEAD_BREAK = "lead_break"
     DRIVER_HANG = "driver_hang"
     OVER_CURRENT = "over_current"
-
-
-@dataclass(frozen=True)
-class SkinLoad:
-    """Electrode-skin equivalent circuit (see the module docstring for sources).
-
-    area_cm2: contact area (cm^2); r_series_ohm (ohm); r_skin_ohm_cm2 (ohm*cm^2) at
-    rest; r_skin_floor_ohm_cm2 (ohm*cm^2) after long current flow; q_drop_C (C) charge
-    over which R_skin falls by 1/e toward the floor; c_skin_F_cm2 (F/cm^2); short_ohm
-    (ohm) the load during a sweat short.
-    """
-
-    area_cm2: float = 10.0
-    r_series_ohm: float = 500.0
-    r_skin_ohm_cm2: float = 20e3
-    r_skin_floor_ohm_cm2: float = 1e3
-    q_drop_C: float = 2.4
-    c_skin_F_cm2: float = 0.03e-6
-    short_ohm: float = 20.0
-
-    def r_skin(self, charge_C: float) -> float:
-        """Skin resistance (ohm) after ``charge_C`` (C) has passed."""
-        floor = self.r_skin_floor_ohm_cm2
-        r = floor + (self.r_skin_ohm_cm2 - floor) * math.exp(-charge_C / self.q_drop_C)
-        return r / self.area_cm2
-
-    def c_skin(self) -> float:
-        """Skin capacitance (F)."""
-        return self.c_skin_F_cm2 * self.area_cm2
+    LEADS_SWAPPED = "leads_swapped"
+    COMPLIANCE_REACHED = "compliance_reached"
+    PATIENT_STOP = "patient_stop"
 
 
 class SimulatedCurrentSource:
@@ -117,7 +90,7 @@ class SimulatedCurrentSource:
         over_current_A: float = 0.035,
         serial: str = "SIM0001",
     ) -> None:
-        self.load = load or SkinLoad()
+        self.load = load or default_load()
         self.clock: Clock = clock or SimClock()
         self._caps = Capabilities(max_current_A, compliance_V, resolution_A)
         self.latency = latency
@@ -134,8 +107,11 @@ class SimulatedCurrentSource:
         self._applied = 0.0  # A, the setpoint in effect
         self._pending: list[tuple[float, float]] = []  # (effective time s, A)
         self._t = self.clock.now()  # s, physics advanced up to here
-        self._vc = 0.0  # V across the skin capacitance
-        self._charge = 0.0  # C, integral of |i| (drives the skin drift)
+        n = len(self.load.areas)
+        self._vc = [0.0] * n  # V across each interface's capacitance
+        self._x = [0.0] * n  # activation of each interface (0 rest .. 1)
+        self._charge = 0.0  # C, integral of |i|
+        self.output_off_at: float | None = self._t  # s, when the output last went to zero
         self._current = 0.0  # A, actual current now
         self._lift_start: float | None = None
         self._last: Reading | None = None
@@ -189,6 +165,7 @@ class SimulatedCurrentSource:
         self._enabled = bool(enabled)
         if enabled:
             self._aborted = False
+        self._note_output(self._t)
 
     def read(self) -> Reading:
         """Advance the circuit to now and measure (with noise)."""
@@ -201,21 +178,25 @@ class SimulatedCurrentSource:
         self._advance()
         z = self._z_dc()
         target = self._target()
-        volts = self._current * self._r_series() + self._vc
+        volts = self._current * self._r_series() + sum(self._vc)
         compliance = self._enabled and abs(target) > 0 and abs(target) * z > self._caps.compliance_V
-        if self._aborted:
-            status: Status = "aborted"
+        if Fault.PATIENT_STOP in self.faults:
+            status: Status = "stop"
+        elif self._aborted:
+            status = "aborted"
         elif not self._enabled:
             status = "off"
         elif compliance:
             status = "compliance"
         else:
             status = "ok"
+        volts = volts if z < OPEN_OHM else self._open_volts(target)
+        if Fault.LEADS_SWAPPED in self.faults:
+            volts = -volts  # sensed at the clips, behind the crossed leads
         reading = Reading(
             t=self.clock.now(),
             current_A=self._current + float(self._rng.normal(0.0, self.noise_A)),
-            voltage_V=(volts if z < OPEN_OHM else self._open_volts(target))
-            + float(self._rng.normal(0.0, self.noise_V)),
+            voltage_V=volts + float(self._rng.normal(0.0, self.noise_V)),
             compliance=compliance,
             status=status,
         )
@@ -229,6 +210,7 @@ class SimulatedCurrentSource:
         self._applied = 0.0
         self._pending.clear()
         self._aborted = True
+        self._note_output(self._t)
 
     @property
     def setpoint(self) -> float:
@@ -249,6 +231,7 @@ class SimulatedCurrentSource:
         self.faults.add(fault)
         if fault is Fault.ELECTRODE_LIFTED:
             self._lift_start = self.clock.now()
+        self._note_output(self._t)
 
     def clear(self, fault: Fault | str | None = None) -> None:
         """End one fault, or all of them."""
@@ -260,9 +243,13 @@ class SimulatedCurrentSource:
         if Fault.ELECTRODE_LIFTED not in self.faults:
             self._lift_start = None
 
-    def with_load(self, **changes: float) -> SimulatedCurrentSource:
-        """Change load parameters in place (``SkinLoad`` field names); returns self."""
-        self.load = replace(self.load, **changes)
+    def with_load(self, **changes: float | None) -> SimulatedCurrentSource:
+        """Change load parameters in place (``SkinLoad`` field names); returns self.
+        The number of interfaces (``return_area_cm2``) cannot change mid-session."""
+        load = replace(self.load, **changes)  # type: ignore[arg-type]
+        if len(load.areas) != len(self.load.areas):
+            raise ValueError("with_load cannot add or remove the return interface")
+        self.load = load
         return self
 
     # ---------------------------------------------------------------- physics
@@ -274,15 +261,32 @@ class SimulatedCurrentSource:
     def _open_volts(self, target: float) -> float:
         return math.copysign(self._caps.compliance_V, target) if self._enabled and target else 0.0
 
+    def _interfaces(self, t: float) -> list[float]:
+        """Resistance (ohm) of each interface at time ``t`` (s), faults included."""
+        load = self.load
+        rs = [load.interface_ohm(x, a) for x, a in zip(self._x, load.areas, strict=True)]
+        if Fault.COMPLIANCE_REACHED in self.faults:
+            rs[0] = load.dry_ohm_cm2 / load.area_cm2
+        if self._lift_start is not None:
+            rs[0] = max(rs[0], 1.0) * 10.0 ** ((t - self._lift_start) / 0.1)
+        return [min(r, OPEN_OHM) for r in rs]
+
     def _r_skin(self, t: float) -> float:
         if Fault.LEAD_BREAK in self.faults:
             return OPEN_OHM
         if Fault.SWEAT_SHORT in self.faults:
             return 0.0
-        r = self.load.r_skin(self._charge)
-        if self._lift_start is not None:
-            r *= 10.0 ** ((t - self._lift_start) / 0.1)
-        return min(r, OPEN_OHM)
+        return min(sum(self._interfaces(t)), OPEN_OHM)
+
+    def skin_resistance(self) -> float:
+        """The interfaces' resistance now (ohm), without faults: sum of R_sc / area."""
+        load = self.load
+        return sum(load.interface_ohm(x, a) for x, a in zip(self._x, load.areas, strict=True))
+
+    @property
+    def activation(self) -> tuple[float, ...]:
+        """Activation of each interface (0 at rest .. 1 fully conducting)."""
+        return tuple(self._x)
 
     def _r_series(self) -> float:
         return self.load.short_ohm if Fault.SWEAT_SHORT in self.faults else self.load.r_series_ohm
@@ -297,6 +301,14 @@ class SimulatedCurrentSource:
             return math.copysign(self.over_current_A, self._applied or 1.0)
         return self._applied
 
+    def _note_output(self, t: float) -> None:
+        """Record when the output went to zero (for latency measurements)."""
+        if self._target() == 0.0:
+            if self.output_off_at is None:
+                self.output_off_at = t
+        else:
+            self.output_off_at = None
+
     def _advance(self) -> None:
         """Integrate the circuit from the last update to now, piece by piece."""
         now = self.clock.now()
@@ -308,22 +320,31 @@ class SimulatedCurrentSource:
             self._t = t_next
             if self._pending and self._pending[0][0] <= self._t:
                 self._applied = self._pending.pop(0)[1]
+                self._note_output(self._t)
         while self._pending and self._pending[0][0] <= now:
             self._applied = self._pending.pop(0)[1]
+            self._note_output(now)
 
     def _integrate(self, dt: float) -> None:
         if dt <= 0:
             return
-        r_skin = self._r_skin(self._t + dt)
-        z = self._r_series() + r_skin
+        t_end = self._t + dt
+        open_circuit = Fault.LEAD_BREAK in self.faults
+        short = Fault.SWEAT_SHORT in self.faults
+        rs = [0.0] * len(self._x) if short else self._interfaces(t_end)
+        z = OPEN_OHM if open_circuit else min(self._r_series() + sum(rs), OPEN_OHM)
         target = self._target()
         current = target
         if abs(target) * z > self._caps.compliance_V:
             current = math.copysign(self._caps.compliance_V / z, target)
         if z >= OPEN_OHM:
             current = 0.0
-        tau = r_skin * self.load.c_skin()
-        v_inf = current * r_skin
-        self._vc = v_inf + (self._vc - v_inf) * (math.exp(-dt / tau) if tau > 0 else 0.0)
+        load = self.load
+        for k, (r, area) in enumerate(zip(rs, load.areas, strict=True)):
+            tau = r * load.c_sc_F_cm2 * area
+            v_inf = current * r
+            decay = math.exp(-dt / tau) if tau > 0 else 0.0
+            self._vc[k] = v_inf + (self._vc[k] - v_inf) * decay
+            self._x[k] = load.activation_after(self._x[k], current, area, dt)
         self._current = current
         self._charge += abs(current) * dt
