@@ -25,6 +25,7 @@ from sqlalchemy.orm import Session
 from ionto.plan.protocol import parse
 from ionto.record import migrate
 from ionto.record.database import make_engine
+from ionto.run.clearance import SafetyClearance
 from ionto.run.clock import SimClock
 from ionto.run.controller import Controller, ControllerConfig
 from ionto.run.devices import Fault, SimulatedCurrentSource
@@ -110,9 +111,11 @@ def run_logged(
         if fault_at is not None and clock.now() >= fault_at and not source.faults:
             source.inject(Fault.LEAD_BREAK)
 
+    treatment = parse(protocol)
     Controller(
         source,
-        parse(protocol),
+        treatment,
+        clearance=SafetyClearance.bench(treatment, "record tests on the simulated load"),
         config=ControllerConfig(period=0.1),
         clock=clock,
         polarity_confirmed=True,
