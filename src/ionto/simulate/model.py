@@ -128,14 +128,25 @@ class Model:
 
         h = mesh.widths
         dist = 0.5 * (h[1:] + h[:-1])
+        # layer areas (a two-site circuit): every cell's cross-section relative to the
+        # reference (first layer's) area. Amounts, fluxes and the current density are per
+        # reference area: volumes are scaled by it, and each face's diffusivity by its
+        # conductance-weighted area (the series of the two half cells), so the current
+        # condition F sum z N = i (per reference area) holds on every face and the drift
+        # d/(D s) gives the local electroosmotic velocity kappa i / s.
+        cell_s = np.asarray(problem.area_scales())[mesh.layer_of_cell]
+        self.multi_area = bool(np.any(cell_s != 1.0))
+        self.cell_area_scale = cell_s
         # an immobile species (D = 0: fixed ionizable sites, bound drug) has zero face
         # diffusivity and no drift: _ratio gives 0 where it would divide by zero
         if problem.smoothing > 0:
             face_d = harmonic_face_diffusivity(problem, mesh.centres, factor) * d_w
+            if self.multi_area:
+                face_s = dist / (0.5 * h[:-1] / cell_s[:-1] + 0.5 * h[1:] / cell_s[1:])
+                face_d = face_d * face_s[:, None]
         else:
-            resistance = _ratio(0.5 * h[:-1, None], cell_d[:-1]) + _ratio(
-                0.5 * h[1:, None], cell_d[1:]
-            )
+            cds = cell_d * cell_s[:, None] if self.multi_area else cell_d
+            resistance = _ratio(0.5 * h[:-1, None], cds[:-1]) + _ratio(0.5 * h[1:, None], cds[1:])
             face_d = _ratio(dist[:, None], resistance)
         ends_x = np.array([0.0, problem.length])
         ind_e = layer_indicators(problem, ends_x)
@@ -145,7 +156,10 @@ class Model:
             if problem.smoothing > 0
             else np.vstack([cell_d[0], cell_d[-1]])
         )
-        half = (0.5 * h[0], 0.5 * h[-1])
+        if self.multi_area:
+            d_ends = d_ends * np.array([cell_s[0], cell_s[-1]])[:, None]
+            h = h * cell_s  # cell volumes per reference area
+        half = (0.5 * mesh.widths[0], 0.5 * mesh.widths[-1])
 
         self.left = self._end(problem.left, x_ends[0], cell_t[0] if cell_t.size else np.zeros(0))
         self.right = self._end(problem.right, x_ends[1], cell_t[-1] if cell_t.size else np.zeros(0))
@@ -161,7 +175,7 @@ class Model:
             if not end.node:
                 continue
             put = (lambda lst, v: lst.insert(0, v)) if side == 0 else (lambda lst, v: lst.append(v))
-            put(vols, np.array([end.volume]))
+            put(vols, np.array([end.volume * (cell_s[0] if side == 0 else cell_s[-1])]))
             put(xs, np.array([end.x_charge]))
             put(kx, np.zeros(1))
             put(tt, end.totals[None, :])

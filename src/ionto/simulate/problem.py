@@ -43,7 +43,9 @@ class Layer:
     ``Problem.exchange_concentrations``. initial: initial concentrations in mol/m^3 of the
     species that are not the electroneutrality species (missing = 0). max_cell: largest
     mesh cell in this layer (m), or None for the mesh default. reaction_rates: first-order
-    rate constants (1/s) of ``Problem.reactions`` by reaction name.
+    rate constants (1/s) of ``Problem.reactions`` by reaction name. area: cross-section
+    (m^2) of the layer, for a circuit whose sites have different areas (every layer gives
+    one, or none does: then all quantities are per unit area of a uniform column).
     """
 
     name: str
@@ -56,6 +58,7 @@ class Layer:
     max_cell: float | None = None
     reaction_rates: dict[str, float] = field(default_factory=dict)
     initial_pH: float | None = None
+    area: float | None = None
 
 
 @dataclass(frozen=True)
@@ -269,7 +272,13 @@ class Problem:
     (mol/m^3; totals with equilibria, at ``exchange_pH`` if set) for the exchange term.
     equilibria: instantaneous equilibria (acid-base, water). systemic: plasma
     compartments exchanging with the skin of area ``treated_area`` (m^2). output_times:
-    times (s) at which full profiles are kept.
+    times (s) at which full profiles are kept. compliance_voltage: the largest |voltage|
+    (V) the current source can apply; a current-controlled segment then runs at that
+    voltage while the set current is out of reach (None: unlimited).
+
+    With layer areas (``Layer.area``, a two-site circuit) the current density i of the
+    control and every amount, flux and cleared amount are per m^2 of the first layer's
+    area (the active electrode), so I = i * area of layer 0.
     """
 
     species: tuple[Species, ...]
@@ -292,6 +301,27 @@ class Problem:
     reports: tuple[ReportSpec, ...] = ()
     solver: SolverSpec = field(default_factory=SolverSpec)
     title: str = ""
+    compliance_voltage: float | None = None
+
+    @property
+    def reference_area(self) -> float | None:
+        """Area (m^2) that current densities and amounts refer to with layer areas: the
+        first layer's (the active electrode's); None for a uniform column."""
+        return self.layers[0].area if self.layers else None
+
+    def area_scales(self) -> tuple[float, ...]:
+        """Every layer's area relative to the reference area (all 1 without areas).
+        ValueError if only some layers give an area."""
+        areas = [layer.area for layer in self.layers]
+        if all(a is None for a in areas):
+            return tuple(1.0 for _ in areas)
+        if any(a is None for a in areas):
+            missing = [layer.name for layer in self.layers if layer.area is None]
+            raise ValueError(
+                "either every layer has an area or none does; missing: " + ", ".join(missing)
+            )
+        ref = float(areas[0])  # type: ignore[arg-type]
+        return tuple(float(a) / ref for a in areas)  # type: ignore[arg-type]
 
     @property
     def length(self) -> float:

@@ -37,7 +37,7 @@ from ionto.simulate.problem import (
     Systemic,
 )
 
-FORMAT_VERSION = 4
+FORMAT_VERSION = 5
 
 
 def problem_to_dict(problem: Problem) -> dict[str, Any]:
@@ -112,6 +112,7 @@ def problem_from_dict(data: dict[str, Any]) -> Problem:
         reports=tuple(reports),
         solver=SolverSpec(**data["solver"]),
         title=data["title"],
+        compliance_voltage=data["compliance_voltage"],
     )
 
 
