@@ -108,10 +108,7 @@ def _two_site_chain(
         Layer("gel", 300e-6, initial={"D+": 50.0, "Na+": 10.0}, area=active),
         *(dataclasses.replace(la, area=active) for la in site),
         Layer("body", 2e-3, exchange_rate=1e-2, initial={"Na+": 150.0}, area=body),
-        *(
-            dataclasses.replace(la, name="i_" + la.name, area=indifferent)
-            for la in reversed(site)
-        ),
+        *(dataclasses.replace(la, name="i_" + la.name, area=indifferent) for la in reversed(site)),
         Layer("i_gel", 300e-6, initial={"Na+": 150.0}, area=indifferent),
     )
     return Problem(

@@ -252,6 +252,8 @@ class Result:
     final_first_layer_release: np.ndarray = field(default_factory=lambda: np.zeros(0))
     faces: np.ndarray = field(default_factory=lambda: np.zeros(0))  # (cells + 1,) m
     fluxes: np.ndarray = field(default_factory=lambda: np.zeros(0))  # (times, species, faces)
+    # (start, end) in s of every stretch the source spent at its compliance voltage
+    compliance_intervals: list[tuple[float, float]] = field(default_factory=list)
 
     @classmethod
     def build(
@@ -367,6 +369,10 @@ class Result:
                     )
         if self.voltage.size:
             out["peak |voltage| at output times [V]"] = float(np.max(np.abs(self.voltage)))
+        if self.problem.compliance_voltage is not None:
+            out["time at compliance voltage [s]"] = float(
+                sum(b - a for a, b in self.compliance_intervals)
+            )
         out["max relative balance error [-]"] = max(self.balance.values()) if self.balance else 0.0
         out["time steps [-]"] = float(self.stats.steps)
         out["wall time [s]"] = self.wall_time
@@ -402,6 +408,7 @@ class Result:
             "reports": self.reports,
             "report_units": self.report_units,
             "balance": self.balance,
+            "compliance_intervals": [list(iv) for iv in self.compliance_intervals],
             "stats": {
                 "steps": self.stats.steps,
                 "rejected": self.stats.rejected,

@@ -21,6 +21,7 @@ from ionto.simulate.model import Model
 from ionto.simulate.problem import Problem, Segment
 from ionto.simulate.result import Result, Snapshot, monitor_value
 from ionto.simulate.rosenbrock import (
+    EventReached,
     Linearization,
     Stats,
     StepFailure,
@@ -291,6 +292,81 @@ def _watch_events(
         events[spec.name] = when if when <= spec.time else float("nan")
 
 
+def _locate(
+    system: _SegmentSystem,
+    t_prev: float,
+    y_prev: np.ndarray,
+    span: float,
+    g: Callable[[float, np.ndarray], float],
+    g0: float,
+    g1: float,
+    scale: float,
+) -> float:
+    """Offset s in (0, span] where g(t_prev + s, y(s)) crosses zero (g0 > 0 >= g1), by
+    re-stepping from the step start (Illinois on the step size): where |g| < 1e-10
+    ``scale``, or else the end of the final bracket where g <= 0."""
+    q0 = np.zeros(system.model.quadrature_size())
+    a, fa, b, fb = 0.0, g0, span, g1
+    side = 0
+    for _ in range(80):
+        root = (a * fb - b * fa) / (fb - fa)
+        fr = g(t_prev + root, take_step(system, t_prev, y_prev, q0, root))
+        if fr <= 0.0:
+            b, fb = root, fr
+            if side == -1:
+                fa *= 0.5
+            side = -1
+        else:
+            a, fa = root, fr
+            if side == 1:
+                fb *= 0.5
+            side = 1
+        if abs(fr) < 1e-10 * scale:
+            return root
+        if (b - a) < 1e-12 * max(1.0, t_prev):
+            break
+    return b
+
+
+def _compliance_event(
+    model: Model,
+    system: _SegmentSystem,
+    capped: bool,
+    limit: float,
+    i_set: Callable[[float], float],
+) -> Callable[[float, np.ndarray, float, np.ndarray], float | None]:
+    """The switch of a compliance-limited current source. Under current control: |V|
+    reaches ``limit`` (V). At the limit (voltage control): the current the limit drives
+    reaches the set current i_set(t) (A/m^2) again. Crossings beyond a hysteresis of 1e-9
+    relative fire; the returned offset is where the step crossed (see ``_locate``)."""
+    if capped:
+        scale = 1e-300
+
+        def g(t: float, y: np.ndarray) -> float:
+            return abs(i_set(t)) - abs(system.current(t, y))
+
+    else:
+        scale = limit
+
+        def g(t: float, y: np.ndarray) -> float:
+            z_state, _ = system.split(y)
+            return limit - abs(model.voltage_of(z_state[:, 0]))
+
+    def event(t_prev: float, y_prev: np.ndarray, t: float, y_new: np.ndarray) -> float | None:
+        nonlocal scale
+        if capped:
+            scale = max(abs(i_set(t_prev)), abs(i_set(t)), 1e-300)
+        g1 = g(t, y_new)
+        if g1 >= -1e-9 * scale:
+            return None
+        g0 = g(t_prev, y_prev)
+        if g0 <= 0.0:
+            return 0.0
+        return _locate(system, t_prev, y_prev, t - t_prev, g, g0, g1, scale)
+
+    return event
+
+
 def segment_starts(problem: Problem) -> np.ndarray:
     """Start time (s) of every control segment, plus the end time."""
     return np.concatenate([[0.0], np.cumsum([seg.duration for seg in problem.control])])
@@ -336,73 +412,140 @@ def simulate(
         pieces = schedule(problem)
     except ValueError as exc:
         raise ConfigError("control", message=str(exc)) from None
+    limit = problem.compliance_voltage
+    at_limit: list[list[float]] = []  # [start, end] of each stretch at the compliance voltage
     for k, piece in enumerate(pieces):
         seg = piece.segment
         t0 = piece.t_start
         t1 = t0 + seg.duration if k + 1 < len(pieces) else t_end
         model.set_spent(piece.left, piece.right)
-        system = _SegmentSystem(model, seg, t0)
-        try:
-            state, i_now = system.initial_state(model, y, plasma, None, i_now)
+        slope = (seg.end - seg.start) / seg.duration
+
+        def i_set(t: float, seg: Segment = seg, t0: float = t0, slope: float = slope) -> float:
+            return seg.start + slope * (t - t0)
+
+        limited = (
+            limit is not None and seg.mode == "current" and (seg.start != 0.0 or seg.end != 0.0)
+        )
+        capped = False  # running at the compliance voltage (voltage control)
+        t_here = t0
+        switches = 0
+        while True:
+            if capped:
+                assert limit is not None
+                level = i_set(t_here) or i_set(t1)
+                volts = limit if level > 0 else -limit
+                sub = Segment(t1 - t_here, volts, volts, "voltage")
+            else:
+                sub = Segment(t1 - t_here, i_set(t_here), i_set(t1), seg.mode)
+            system = _SegmentSystem(model, sub, t_here)
+            try:
+                state, i_now = system.initial_state(model, y, plasma, None, i_now)
+            except (FloatingPointError, ValueError, ZeroDivisionError) as exc:
+                raise SolverError(
+                    f"no consistent state at the start of control piece {k + 1} ({exc})",
+                    t_here,
+                    _diagnose(model, y) or "check the control values of that segment",
+                ) from exc
+            if limited and not capped:
+                assert limit is not None
+                z_start, _ = system.split(state)
+                if abs(model.voltage_of(z_start[:, 0])) > limit * (1.0 + 1e-9):
+                    capped = True  # the set current is out of reach from the start
+                    at_limit.append([t_here, t1])
+                    continue
             z0, _ = system.split(state)
             y = z0[:-1, 1:].copy()  # zero-volume nodes and free concentrations polished
-        except (FloatingPointError, ValueError, ZeroDivisionError) as exc:
-            raise SolverError(
-                f"no consistent state at the start of control piece {k + 1} ({exc})",
-                t0,
-                _diagnose(model, y) or "check the control values of that segment",
-            ) from exc
-        after[t0] = Snapshot(t0, y.copy(), q.copy(), i_now, plasma.copy())
-        if t0 == 0.0:
-            before[t0] = after[t0]
+            if t_here == t0:
+                after[t0] = Snapshot(t0, y.copy(), q.copy(), i_now, plasma.copy())
+                if t0 == 0.0:
+                    before[t0] = after[t0]
 
-        def on_stop(
-            t: float, st: np.ndarray, qs: np.ndarray, system: _SegmentSystem = system
-        ) -> None:
-            z_state, _ = system.split(st)
-            snap = Snapshot(
-                t,
-                z_state[:-1, 1:].copy(),
-                qs.copy(),
-                system.current(t, st),
-                system.plasma(st).copy(),
+            def on_stop(
+                t: float, st: np.ndarray, qs: np.ndarray, system: _SegmentSystem = system
+            ) -> None:
+                z_state, _ = system.split(st)
+                snap = Snapshot(
+                    t,
+                    z_state[:-1, 1:].copy(),
+                    qs.copy(),
+                    system.current(t, st),
+                    system.plasma(st).copy(),
+                )
+                before[t] = snap
+                after[t] = snap
+
+            def on_step(
+                t_prev: float,
+                y_prev: np.ndarray,
+                t: float,
+                y_new: np.ndarray,
+                system: _SegmentSystem = system,
+            ) -> None:
+                _watch_events(model, system, watch, events, t_prev, y_prev, t, y_new)
+
+            event = (
+                _compliance_event(model, system, capped, float(limit), i_set)
+                if limited and limit is not None
+                else None
             )
-            before[t] = snap
-            after[t] = snap
-
-        def on_step(
-            t_prev: float,
-            y_prev: np.ndarray,
-            t: float,
-            y_new: np.ndarray,
-            system: _SegmentSystem = system,
-        ) -> None:
-            _watch_events(model, system, watch, events, t_prev, y_prev, t, y_new)
-
-        try:
-            state, q, h = integrate_segment(
-                system,
-                t0,
-                t1,
-                state,
-                q,
-                stops,
-                on_stop,
-                rtol,
-                atol,
-                h if k == 0 else min(h, problem.solver.first_step),
-                stats,
-                max_steps=problem.solver.max_steps,
-                progress=report,
-                max_step=problem.solver.max_step,
-                on_step=on_step if watch else None,
-            )
-        except StepFailure as exc:
-            raise _solver_error(model, system, exc) from exc
+            try:
+                state, q, h = integrate_segment(
+                    system,
+                    t_here,
+                    t1,
+                    state,
+                    q,
+                    stops,
+                    on_stop,
+                    rtol,
+                    atol,
+                    h if k == 0 and t_here == t0 else min(h, problem.solver.first_step),
+                    stats,
+                    max_steps=problem.solver.max_steps,
+                    progress=report,
+                    max_step=problem.solver.max_step,
+                    on_step=on_step if watch else None,
+                    event=event,
+                )
+            except EventReached as hit:
+                z_state, _ = system.split(hit.y)
+                y = z_state[:-1, 1:].copy()
+                plasma = system.plasma(hit.y).copy()
+                i_now = system.current(hit.t, hit.y)
+                q, h, t_here = hit.q, hit.h, hit.t
+                if capped:
+                    at_limit[-1][1] = t_here
+                else:
+                    at_limit.append([t_here, t1])
+                capped = not capped
+                switches += 1
+                if switches > 10_000:
+                    raise SolverError(
+                        "the current source switches between current and compliance-voltage "
+                        "control more than 10000 times in one control piece",
+                        t_here,
+                        "raise the compliance voltage or tighten rtol",
+                    ) from None
+                stats.segments += 1
+                if t1 - t_here > 1e-12 * max(1.0, t1):
+                    continue
+                state = hit.y  # the switch falls on the end of the piece
+            except StepFailure as exc:
+                raise _solver_error(model, system, exc) from exc
+            break
         z_state, _ = system.split(state)
         y = z_state[:-1, 1:].copy()
         plasma = system.plasma(state).copy()
         i_now = system.current(t1, state)
         stats.segments += 1
     wall = _time.perf_counter() - wall0
-    return Result.build(problem, model, before, after, stats, wall, events)
+    result = Result.build(problem, model, before, after, stats, wall, events)
+    merged: list[tuple[float, float]] = []
+    for a, b in at_limit:  # a stretch held across control pieces is one stretch
+        if merged and a <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(b, merged[-1][1]))
+        elif b > a:
+            merged.append((a, b))
+    result.compliance_intervals = merged
+    return result
