@@ -55,6 +55,8 @@ AbsTol = Annotated[float, quantity("mol/m^3", gt=0)]
 PH = Annotated[float, quantity(DIMENSIONLESS, ge=-2, le=16)]
 ElectrodeCharge = Annotated[float, quantity("C", gt=0)]
 PK = Annotated[float, quantity(DIMENSIONLESS, ge=-10, le=30)]
+Resistance = Annotated[float, quantity("ohm", gt=0)]
+PositiveVoltage = Annotated[float, quantity("V", gt=0)]
 Charge = Annotated[int, integer()]
 Count = Annotated[int, integer(ge=1)]
 
@@ -177,6 +179,31 @@ class SkinIn(StrictModel):
     radii: dict[str, Length] = Field(default_factory=dict)
     max_cell: Length | None = None
     file: str | None = None
+
+
+class IndifferentIn(StrictModel):
+    """``[circuit.indifferent]``: the return electrode's site. ``area`` (m^2) of its
+    electrode; ``site`` of the same skin type (default: the active site's); ``layers``
+    between that electrode and its skin (pad, sponge, tray water), listed from the
+    electrode towards the skin like ``[[layers]]``."""
+
+    area: Area
+    site: str | None = None
+    layers: list[LayerIn] = Field(default_factory=list)
+
+
+class CircuitIn(StrictModel):
+    """``[circuit]``: the active site (``[[layers]]`` and ``[skin]`` on
+    ``electrode_area``) in series with the body and the indifferent site, whose electrode
+    is ``[boundary.right]``. ``body_resistance`` (ohm; default: the skin type's value)
+    sets the cross-section of a body conductor of ``body_length`` (m) with the blood's
+    conductivity; it exchanges with the blood at ``body_exchange_rate`` (1/s; default:
+    the skin type's dermal exchange rate)."""
+
+    indifferent: IndifferentIn
+    body_resistance: Resistance | None = None
+    body_length: Length = 0.05
+    body_exchange_rate: Rate | None = None
 
 
 class SystemicIn(StrictModel):
@@ -316,6 +343,8 @@ class Scenario(StrictModel):
     species: list[SpeciesIn] = Field(min_length=1)
     layers: list[LayerIn] = Field(min_length=1)
     skin: SkinIn | None = None
+    circuit: CircuitIn | None = None
+    compliance_voltage: PositiveVoltage | None = None
     reactions: list[ReactionIn] = Field(default_factory=list)
     equilibria: list[EquilibriumIn] = Field(default_factory=list)
     systemic: list[SystemicIn] = Field(default_factory=list)

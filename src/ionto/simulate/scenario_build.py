@@ -9,7 +9,8 @@ reports are in ``scenario_timeline.py``) and the frozen dataclasses of
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+import dataclasses
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
 
@@ -17,6 +18,8 @@ from ionto.core.config import key_path, suggest
 from ionto.core.errors import ConfigError
 from ionto.core.units import format_si, parse_quantity, round_si
 from ionto.simulate.problem import (
+    FARADAY,
+    GAS_CONSTANT,
     Boundary,
     ElectrodeBoundary,
     ElectrodeReaction,
@@ -40,7 +43,8 @@ from ionto.simulate.scenario_timeline import (
 )
 
 if TYPE_CHECKING:
-    from ionto.simulate.scenario import BoundaryIn, Scenario
+    from ionto.simulate.params.skin import SkinParameters
+    from ionto.simulate.scenario import BoundaryIn, LayerIn, Scenario
 
 BUILTIN_ELECTRODES: dict[str, ElectrodeReaction] = {
     "Ag/AgCl": ElectrodeReaction("Ag/AgCl", anodic={"Cl-": -1.0}, cathodic={"Cl-": 1.0}),
@@ -200,10 +204,16 @@ def _reactions(s: Scenario, ctx: Context) -> tuple[Reaction, ...]:
     return tuple(out)
 
 
-def _layers(s: Scenario, ctx: Context, reaction_names: set[str]) -> tuple[Layer, ...]:
+def _layers(
+    s: Scenario,
+    ctx: Context,
+    reaction_names: set[str],
+    items: Sequence[LayerIn] | None = None,
+    prefix: str = "layers",
+) -> tuple[Layer, ...]:
     out = []
-    for i, layer in enumerate(s.layers):
-        path = f"layers[{i}]"
+    for i, layer in enumerate(s.layers if items is None else items):
+        path = f"{prefix}[{i}]"
         for name in layer.diffusivity_factors:
             ctx.species(name, key_path(f"{path}.diffusivity_factors", name))
         for name in layer.initial:
@@ -363,7 +373,12 @@ _BOUNDARY_KEYS: dict[str, set[str]] = {
 }
 
 
-def _boundary(s: Scenario, side: Literal["left", "right"], ctx: Context) -> Boundary:
+def _boundary(
+    s: Scenario, side: Literal["left", "right"], ctx: Context, own_area: float | None = None
+) -> Boundary:
+    """A boundary; ``own_area`` (m^2): the area of the layer it touches when that is not
+    ``electrode_area`` (the indifferent site of a [circuit]), which a reservoir's volume
+    is divided by."""
     b: BoundaryIn = getattr(s.boundary, side)
     path = f"boundary.{side}"
     keys = ("electrode", "reaction", "concentrations", "initial", "volume_per_area", "volume")
@@ -411,7 +426,7 @@ def _boundary(s: Scenario, side: Literal["left", "right"], ctx: Context) -> Boun
                 message="needs a top-level electrode_area to convert the volume to a volume "
                 'per area (e.g. electrode_area = "10 cm^2"), or give volume_per_area',
             )
-        volume_per_area = b.volume / s.electrode_area
+        volume_per_area = b.volume / (own_area or s.electrode_area)
     else:
         assert b.volume_per_area is not None
         volume_per_area = b.volume_per_area
@@ -562,10 +577,20 @@ def _mesh(s: Scenario) -> MeshSpec:
     return MeshSpec(m.min_cell, m.max_cell, m.growth)
 
 
-def _skin(s: Scenario, species: tuple[Species, ...]) -> tuple[tuple[Layer, ...], float]:
-    """The layers of ``[skin]`` and its electroosmotic coefficient (m^3/C)."""
+def _skin(
+    s: Scenario, species: tuple[Species, ...]
+) -> tuple[tuple[Layer, ...], float, SkinParameters | None, tuple[Layer, ...]]:
+    """The layers of ``[skin]``, its electroosmotic coefficient (m^3/C), its parameters
+    and, with ``[circuit]``, the indifferent site's skin layers from the dermis out to
+    the stratum corneum (named ``indifferent_*``)."""
     if s.skin is None:
-        return (), 0.0
+        if s.circuit is not None:
+            raise ConfigError(
+                "circuit",
+                message="needs a [skin]: the active site's skin (the indifferent site uses "
+                "the same skin type)",
+            )
+        return (), 0.0, None, ()
     from ionto.simulate.params.loader import ParameterSet
     from ionto.simulate.params.stack import skin_electroosmosis, skin_layers
 
@@ -592,18 +617,119 @@ def _skin(s: Scenario, species: tuple[Species, ...]) -> tuple[tuple[Layer, ...],
         max_cell=k.max_cell,
     )
     salt = sum(c for name, c in k.tissue.items() if name != s.electroneutral_species)
-    return layers, skin_electroosmosis(skin, salt=salt, pH=k.pH, temperature=s.temperature)
+    eo = skin_electroosmosis(skin, salt=salt, pH=k.pH, temperature=s.temperature)
+    indifferent: tuple[Layer, ...] = ()
+    if s.circuit is not None:
+        site = s.circuit.indifferent.site or skin.site
+        if site not in params.sites(k.type):
+            raise ConfigError(
+                "circuit.indifferent.site",
+                site,
+                None,
+                "one of: " + ", ".join(params.sites(k.type)),
+                f"{site!r} is not a site of {k.type!r}{suggest(site, params.sites(k.type))}",
+            )
+        other = skin_layers(
+            params.load_skin(k.type, site),
+            species,
+            s.electroneutral_species,
+            dict(k.tissue),
+            radii=dict(k.radii) or None,
+            pH=k.pH,
+            temperature=s.temperature,
+            max_cell=k.max_cell,
+        )
+        indifferent = tuple(
+            dataclasses.replace(la, name="indifferent_" + la.name) for la in reversed(other)
+        )
+    return layers, eo, skin, indifferent
+
+
+def _blood_conductivity(s: Scenario, exchange: Mapping[str, float]) -> float:
+    """Conductivity (S/m) of the blood-side solution: F^2/(RT) sum z^2 D c over the
+    [exchange] concentrations (totals taken as free ions: acid-base partners are a small
+    part of plasma's conductivity)."""
+    d = {sp.name: sp.diffusivity for sp in s.species}
+    z = {sp.name: sp.charge for sp in s.species}
+    total = sum(z[k] ** 2 * d[k] * c for k, c in exchange.items())
+    return FARADAY**2 / (GAS_CONSTANT * s.temperature) * total
+
+
+def _circuit_chain(
+    s: Scenario,
+    skin: SkinParameters,
+    active: tuple[Layer, ...],
+    indifferent: tuple[Layer, ...],
+    exchange: Mapping[str, float],
+    en: str,
+) -> tuple[Layer, ...]:
+    """The two-site chain with areas: active layers (``electrode_area``), the body
+    conductor, the indifferent layers (``[circuit.indifferent] area``)."""
+    c = s.circuit
+    assert c is not None
+    if s.electrode_area is None:
+        raise ConfigError(
+            "electrode_area",
+            message="is required with [circuit]: the active electrode's area (e.g. "
+            '"10 cm^2"); the indifferent one is [circuit.indifferent] area',
+        )
+    if s.exchange is None:
+        raise ConfigError(
+            "exchange.concentrations",
+            message="is required with [circuit]: the body conducts with the blood's "
+            'composition (e.g. [exchange] concentrations = { "Na+" = "140 mM" })',
+        )
+    resistance = c.body_resistance if c.body_resistance is not None else skin.body_resistance
+    if resistance is None:
+        raise ConfigError(
+            "circuit.body_resistance",
+            message=f"is required: skin type {skin.skin_type!r} has no body_resistance in its "
+            'parameter set (e.g. body_resistance = "500 ohm")',
+        )
+    sigma = _blood_conductivity(s, exchange)
+    if not sigma > 0:
+        raise ConfigError(
+            "exchange.concentrations",
+            message="the blood must conduct (no charged species with a diffusivity)",
+        )
+    rate = c.body_exchange_rate
+    if rate is None:
+        rate = skin.dermal_exchange_rate
+    body = Layer(
+        "body",
+        c.body_length,
+        exchange_rate=rate,
+        initial={k: v for k, v in exchange.items() if k != en},
+        max_cell=c.body_length / 20.0,
+        initial_pH=s.exchange.pH,
+        area=c.body_length / (sigma * resistance),
+    )
+    a_act, a_ind = s.electrode_area, c.indifferent.area
+    return (
+        *(dataclasses.replace(la, area=a_act) for la in active),
+        body,
+        *(dataclasses.replace(la, area=a_ind) for la in indifferent),
+    )
 
 
 def build_problem(s: Scenario) -> Problem:
     """Check a validated scenario across fields and build its Problem (SI units)."""
     species, charges = _species(s)
-    skin_layers, skin_eo = _skin(s, species)
-    names = [layer.name for layer in s.layers] + [layer.name for layer in skin_layers]
+    skin_layers, skin_eo, skin_params, ind_skin = _skin(s, species)
+    ind_user = list(reversed(s.circuit.indifferent.layers)) if s.circuit is not None else []
+    tail_names = (
+        ["body", *(la.name for la in ind_skin), *(la.name for la in ind_user)]
+        if s.circuit is not None
+        else []
+    )
+    names = [layer.name for layer in s.layers] + [layer.name for layer in skin_layers] + tail_names
     _duplicates(names, "layers", "layer")
     bounds = []
     x = 0.0
     thicknesses = [layer.thickness for layer in s.layers] + [la.thickness for la in skin_layers]
+    if s.circuit is not None:
+        thicknesses += [s.circuit.body_length, *(la.thickness for la in ind_skin)]
+        thicknesses += [la.thickness for la in ind_user]
     for thickness in thicknesses:
         bounds.append((x, round_si(x + thickness)))
         x = round_si(x + thickness)
@@ -614,15 +740,50 @@ def build_problem(s: Scenario) -> Problem:
         layer_index={name: i for i, name in enumerate(names)},
         bounds=bounds,
         fixed_charges=[layer.fixed_charge for layer in s.layers]
-        + [la.fixed_charge for la in skin_layers],
+        + [la.fixed_charge for la in skin_layers]
+        + ([0.0, *(la.fixed_charge for la in ind_skin)] if s.circuit is not None else [])
+        + [la.fixed_charge for la in ind_user],
         secondary=frozenset(eq.product for eq in equilibria),
     )
     mesh = _mesh(s)
     reactions = _reactions(s, ctx)
     layers = _layers(s, ctx, {r.name for r in reactions}) + skin_layers
     exchange = _exchange(s, ctx)
+    right_area = None
+    if s.circuit is not None:
+        assert skin_params is not None
+        # the indifferent pad's layers, listed from its electrode, enter the chain last
+        n_ind = len(ind_user)
+        user = _layers(
+            s,
+            ctx,
+            {r.name for r in reactions},
+            s.circuit.indifferent.layers,
+            "circuit.indifferent.layers",
+        )
+        layers = _circuit_chain(
+            s,
+            skin_params,
+            layers,
+            ind_skin + tuple(reversed(user)),
+            exchange,
+            s.electroneutral_species,
+        )
+        assert len(layers) == len(names) and n_ind == len(user)
+        right_area = s.circuit.indifferent.area
+        rb = s.boundary.right
+        if rb.type not in ("electrode", "reservoir") or (
+            rb.electrode is None and rb.reaction is None
+        ):
+            raise ConfigError(
+                "boundary.right.type",
+                s.boundary.right.type,
+                None,
+                "an electrode: 'electrode', or 'reservoir' with an electrode",
+                "with [circuit], [boundary.right] is the indifferent electrode",
+            )
     left = _boundary(s, "left", ctx)
-    right = _boundary(s, "right", ctx)
+    right = _boundary(s, "right", ctx, right_area)
     segments = control_segments(s)
     check_current_path(segments, left, right, s)
     duration = sum(seg.duration for _, _, seg in segments)
@@ -657,6 +818,7 @@ def build_problem(s: Scenario) -> Problem:
         equilibria=equilibria,
         systemic=systemic,
         treated_area=s.electrode_area,
+        compliance_voltage=s.compliance_voltage,
         reactions=reactions,
         output_times=output_times(s, duration),
         reports=reports,
