@@ -122,7 +122,12 @@ max_cell = "50 um"
 
 [circuit.indifferent]
 area = "100 cm^2"
-layers = [{ name = "tray_water_2", thickness = "5 mm", initial = { "Na+" = "2 mM" }, max_cell = "200 um" }]
+
+[[circuit.indifferent.layers]]
+name = "tray_water_2"
+thickness = "5 mm"
+initial = { "Na+" = "2 mM" }
+max_cell = "200 um"
 
 [exchange]
 concentrations = { "Na+" = "140 mM" }
