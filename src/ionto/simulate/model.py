@@ -220,6 +220,8 @@ class Model:
         self._ext[-1] = self.right.c
         self._u_guess = np.zeros(self.solved.size)
         self.eo = problem.electroosmotic_coefficient
+        self.cell_d = cell_d  # (cells, n) m^2/s, at rest
+        self._setup_activation(problem, mesh, cell_d * cell_s[:, None])
 
         # blood-side totals and first-order reactions between unreactive components
         ext = np.array([[problem.exchange_concentrations.get(nm, 0.0) for nm in comp_names]])
@@ -263,6 +265,80 @@ class Model:
         self.initial_balance = self.balance_amounts(self.state0)
         self.initial_species = self.volumes @ self.full(self.state0)
         self._pattern: tuple[np.ndarray, np.ndarray] | None = None
+
+    # ------------------------------------------------------------------ activation
+    def _setup_activation(self, problem: Problem, mesh: Mesh, cds: np.ndarray) -> None:
+        """Layers whose conduction opens under current (``Layer.activation``): one state
+        a_k per such layer. Every face touching one of its cells gets its conductance from
+        the two half-cell resistances r_a / g_a + r_b / g_b (g = 1 + gain a), so the
+        layer's diffusivities scale by g. Needs sharp layers (smoothing 0)."""
+        acts = [(k, la.activation) for k, la in enumerate(problem.layers) if la.activation]
+        self.nact = len(acts)
+        self.act_gain = np.array([a.gain for _, a in acts])
+        self.act_charge = np.array([a.charge for _, a in acts])
+        self.act_tau = np.array([a.tau_off for _, a in acts])
+        scales = np.asarray(problem.area_scales())
+        self.act_scale = np.array([scales[k] for k, _ in acts])
+        self.activation = np.zeros(self.nact)
+        self.act_group = np.full(self.nc, -1)  # activation of each compartment, -1 none
+        if not acts:
+            return
+        if problem.smoothing > 0:
+            raise ValueError("conductance activation needs sharp layers (smoothing 0)")
+        off = self.cell_offset
+        ncell = mesh.n_cells
+        for g, (k, _) in enumerate(acts):
+            self.act_group[off : off + ncell][mesh.layer_of_cell == k] = g
+        half = _ratio(0.5 * mesh.widths[:, None], cds)  # (cells, n) s/m per ref area
+        rc = np.zeros((self.nc, self.n))
+        rc[off : off + ncell] = half
+        nf = self.nc + 1
+        self._ra = np.zeros((nf, self.n))  # left half of each face
+        self._rb = np.zeros((nf, self.n))  # right half
+        self._ra[1:] = rc
+        self._rb[:-1] = rc
+        self._ga = np.full(nf, -1)
+        self._gb = np.full(nf, -1)
+        self._ga[1:] = self.act_group
+        self._gb[:-1] = self.act_group
+        self._act_faces = np.flatnonzero((self._ga >= 0) | (self._gb >= 0))
+        self.set_activation(self.activation)
+
+    def set_activation(self, a: np.ndarray) -> None:
+        """Activation states (-) the face conductances follow from now on."""
+        self.activation = np.asarray(a, dtype=float).copy()
+        if not self.nact:
+            return
+        f = self._act_faces
+        gain = np.append(1.0 + self.act_gain * self.activation, 1.0)  # index -1: none
+        r = self._ra[f] / gain[self._ga[f]][:, None] + self._rb[f] / gain[self._gb[f]][:, None]
+        self.d_over[f] = _ratio(1.0, r)
+        self.drift[f] = r
+
+    def activation_rhs(self, i: float) -> np.ndarray:
+        """da/dt (1/s) of every activation at current density i (A/m^2, reference)."""
+        local = abs(i) / self.act_scale
+        return np.asarray(
+            local / self.act_charge * (1.0 - self.activation) - self.activation / self.act_tau
+        )
+
+    def activation_partials(self, i: float) -> tuple[np.ndarray, np.ndarray]:
+        """d(da/dt)/da (1/s, diagonal) and d(da/dt)/di (m^2/(A s)) at current density i."""
+        local = abs(i) / self.act_scale
+        da = -(local / self.act_charge + 1.0 / self.act_tau)
+        di = np.sign(i) / (self.act_scale * self.act_charge) * (1.0 - self.activation)
+        return da, di
+
+    def cell_conductivity(self, state: np.ndarray, activation: np.ndarray) -> np.ndarray:
+        """Ohmic conductivity (S/m) of every mesh cell, F^2/RT sum z^2 D c, with the
+        activation states given."""
+        c = self.full(state)[self.cell_offset : self.cell_offset + self.mesh.n_cells]
+        d = self.cell_d
+        if self.nact:
+            gain = np.append(1.0 + self.act_gain * np.asarray(activation), 1.0)
+            grp = self.act_group[self.cell_offset : self.cell_offset + self.mesh.n_cells]
+            d = d * gain[grp][:, None]
+        return np.asarray(FARADAY * self.f_t * ((d * c) @ (self.z**2)))
 
     # ------------------------------------------------------------------ set-up helpers
     def _end(self, boundary: object, x_end: float, cell_totals: np.ndarray) -> _End:
@@ -419,6 +495,20 @@ class Model:
         self.plasma_now = np.asarray(plasma, dtype=float).copy()
         self.t_ext_now = self.t_ext.copy()
         self.t_ext_now[self.sys_comp] = self.plasma_now
+
+    def border0(self) -> np.ndarray:
+        """Initial border states: plasma concentrations (mol/m^3), activations (0)."""
+        return np.concatenate([self.plasma0, np.zeros(self.nact)])
+
+    def border_now(self) -> np.ndarray:
+        """Current border states (plasma, then activation)."""
+        return np.concatenate([self.plasma_now, self.activation])
+
+    def set_border(self, border: np.ndarray) -> None:
+        """Set plasma concentrations and activation states from a border vector."""
+        self.set_plasma(border[: self.nsys])
+        if self.nact:
+            self.set_activation(border[self.nsys :])
 
     def plasma_rhs(self, state: np.ndarray) -> np.ndarray:
         """(V/A) dC/dt per plasma compartment: uptake from the skin minus elimination,

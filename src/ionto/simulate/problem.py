@@ -33,6 +33,23 @@ class Species:
 
 
 @dataclass(frozen=True)
+class Activation:
+    """Current-driven opening of a layer's conduction pathways (skin resistance that falls
+    under current and recovers after, claim P4). A state a in [0, 1] multiplies every
+    species' diffusivity in the layer by 1 + gain * a and follows
+
+        da/dt = (|i_local| / charge) (1 - a) - a / tau_off,
+
+    with i_local the layer's own current density (A/m^2). gain: R_rest / R_min - 1 (-);
+    charge: local charge density (C/m^2) that opens the pathways by a factor e at rest;
+    tau_off: recovery time constant (s)."""
+
+    gain: float
+    charge: float
+    tau_off: float
+
+
+@dataclass(frozen=True)
 class Layer:
     """One layer of the stack, from its left face to its right face.
 
@@ -46,6 +63,7 @@ class Layer:
     rate constants (1/s) of ``Problem.reactions`` by reaction name. area: cross-section
     (m^2) of the layer, for a circuit whose sites have different areas (every layer gives
     one, or none does: then all quantities are per unit area of a uniform column).
+    activation: current-driven conductance of the layer (see :class:`Activation`).
     """
 
     name: str
@@ -59,6 +77,7 @@ class Layer:
     reaction_rates: dict[str, float] = field(default_factory=dict)
     initial_pH: float | None = None
     area: float | None = None
+    activation: Activation | None = None
 
 
 @dataclass(frozen=True)
@@ -218,6 +237,7 @@ ReportQuantity = Literal[
     "current",  # current density (A/m^2)
     "pH",  # -log10 of the mean free H+ (mol/L) over a region, or at a position (-)
     "plasma",  # plasma concentration of a systemic species (mol/m^3)
+    "resistance",  # ohmic resistance of a region (ohm m^2 of the reference area)
     "time_below",  # first time a region's pH (species "H+") or mean concentration falls
     # below ``threshold`` (s; NaN if it never does)
 ]
@@ -237,6 +257,7 @@ REPORT_UNITS: dict[str, str] = {
     "pH": "-",
     "plasma": "mol/m^3",
     "time_below": "s",
+    "resistance": "ohm*m^2",
 }
 
 

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from ionto.simulate.problem import (
+    Activation,
     Boundary,
     ElectrodeBoundary,
     ElectrodeReaction,
@@ -37,7 +38,7 @@ from ionto.simulate.problem import (
     Systemic,
 )
 
-FORMAT_VERSION = 5
+FORMAT_VERSION = 6
 
 
 def problem_to_dict(problem: Problem) -> dict[str, Any]:
@@ -94,7 +95,17 @@ def problem_from_dict(data: dict[str, Any]) -> Problem:
     return Problem(
         species=tuple(Species(**s) for s in data["species"]),
         electroneutral_species=data["electroneutral_species"],
-        layers=tuple(Layer(**layer) for layer in data["layers"]),
+        layers=tuple(
+            Layer(
+                **{
+                    **layer,
+                    "activation": None
+                    if layer.get("activation") is None
+                    else Activation(**layer["activation"]),
+                }
+            )
+            for layer in data["layers"]
+        ),
         left=_boundary(data["left"]),
         right=_boundary(data["right"]),
         control=tuple(Segment(**s) for s in data["control"]),

@@ -41,6 +41,8 @@ class Evaluator:
         self.snap = snap
         self.i = snap.i
         self.c = model.full(snap.y)
+        if model.nact and snap.plasma.size == model.nsys + model.nact:
+            model.set_activation(snap.plasma[model.nsys :])
         self._flux: np.ndarray | None = None
         self._phi: tuple[np.ndarray, float, float] | None = None
 
@@ -111,6 +113,17 @@ class Evaluator:
         nb, nc = self.model.nbal, self.model.nc
         ex = self.snap.q[2 * nb : 2 * nb + nc * nb].reshape(nc, nb)
         return float(self.overlap(region) @ ex[:, b])
+
+    def resistance(self, region: tuple[float, float]) -> float:
+        """Ohmic resistance (ohm m^2 of the reference area) of the mesh cells in a
+        region: sum of h / (sigma s), sigma = F^2/RT sum z^2 D c (diffusion potentials and
+        electrode reactions are not part of it)."""
+        model = self.model
+        act = self.snap.plasma[model.nsys :] if self.snap.plasma.size > model.nsys else None
+        sigma = model.cell_conductivity(self.snap.y, model.activation if act is None else act)
+        frac = self.overlap(region)[self.cell_slice]
+        scale = model.cell_area_scale
+        return float(np.sum(frac * model.mesh.widths / (sigma * scale)))
 
     def face_positions(self) -> np.ndarray:
         """Positions (m) of the mesh faces, as indexed in ``flux_faces`` from
@@ -214,6 +227,9 @@ def evaluate_report(model: Model, snap: Snapshot, spec: ReportSpec) -> float:
         return ev.i
     if q == "pH":
         return ev.ph(spec.region, spec.position)
+    if q == "resistance":
+        assert spec.region is not None
+        return ev.resistance(spec.region)
     if q == "plasma":
         names = [d.species for d in model.problem.systemic]
         return float(snap.plasma[names.index(sp)])

@@ -170,7 +170,9 @@ class SkinIn(StrictModel):
     ``tissue``: interstitial concentrations (mol/m^3, totals with equilibria); ``pH`` of
     the pore charge; ``radii``: hydrodynamic radii overriding the defaults; ``max_cell``:
     largest cell in the dermis; ``file``: a user parameter file merged over the built-in
-    sets."""
+    sets; ``conductance_activation``: the stratum corneum's conduction opens under current
+    and recovers after (claim P4), with the skin set's sc_activation_charge and
+    sc_recovery_time."""
 
     type: str
     site: str | None = None
@@ -179,6 +181,7 @@ class SkinIn(StrictModel):
     radii: dict[str, Length] = Field(default_factory=dict)
     max_cell: Length | None = None
     file: str | None = None
+    conductance_activation: bool = False
 
 
 class IndifferentIn(StrictModel):

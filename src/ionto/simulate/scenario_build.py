@@ -20,6 +20,7 @@ from ionto.core.units import format_si, parse_quantity, round_si
 from ionto.simulate.problem import (
     FARADAY,
     GAS_CONSTANT,
+    Activation,
     Boundary,
     ElectrodeBoundary,
     ElectrodeReaction,
@@ -616,6 +617,16 @@ def _skin(
         temperature=s.temperature,
         max_cell=k.max_cell,
     )
+    if k.conductance_activation:
+        if s.smoothing > 0:
+            raise ConfigError(
+                "skin.conductance_activation",
+                True,
+                None,
+                "sharp layers (smoothing = 0)",
+                "conductance activation needs sharp layer interfaces: set smoothing = 0",
+            )
+        layers = _activated(layers, skin)
     salt = sum(c for name, c in k.tissue.items() if name != s.electroneutral_species)
     eo = skin_electroosmosis(skin, salt=salt, pH=k.pH, temperature=s.temperature)
     indifferent: tuple[Layer, ...] = ()
@@ -639,10 +650,33 @@ def _skin(
             temperature=s.temperature,
             max_cell=k.max_cell,
         )
+        if k.conductance_activation:
+            other = _activated(other, skin)
         indifferent = tuple(
             dataclasses.replace(la, name="indifferent_" + la.name) for la in reversed(other)
         )
     return layers, eo, skin, indifferent
+
+
+def _activated(layers: tuple[Layer, ...], skin: SkinParameters) -> tuple[Layer, ...]:
+    """The skin layers with the stratum corneum's conductance activation from the set."""
+    if skin.sc_activation_charge is None or skin.sc_recovery_time is None:
+        raise ConfigError(
+            "skin.conductance_activation",
+            True,
+            None,
+            "a skin type with sc_activation_charge and sc_recovery_time",
+            f"skin type {skin.skin_type!r} has no activation data in its parameter set",
+        )
+    act = Activation(
+        gain=skin.sc_resistance / skin.sc_resistance_min - 1.0,
+        charge=skin.sc_activation_charge,
+        tau_off=skin.sc_recovery_time,
+    )
+    return tuple(
+        dataclasses.replace(la, activation=act) if la.name == "stratum_corneum" else la
+        for la in layers
+    )
 
 
 def _blood_conductivity(s: Scenario, exchange: Mapping[str, float]) -> float:

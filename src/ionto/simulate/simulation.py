@@ -36,8 +36,10 @@ class _SegmentSystem:
 
     The flat state is Z (face potentials, totals, free concentrations), then under voltage
     control the current density (an algebraic unknown fixed by phi(0) - phi(L) = V(t)),
-    then the plasma concentrations of systemic species (differential). The last two form
-    the border of the banded Jacobian. Under current control i(t) is linear in time."""
+    then the *border states*: the plasma concentrations of systemic species and the
+    activation states of layers whose conductance opens under current (differential).
+    They form the border of the banded Jacobian. Under current control i(t) is linear in
+    time."""
 
     def __init__(self, model: Model, segment: Segment, t_start: float) -> None:
         self.model = model
@@ -50,13 +52,14 @@ class _SegmentSystem:
         self.nband = self.nb * self.bs
         self.nv = 1 if self.voltage_mode else 0
         self.nsys = model.nsys
+        self.nact = model.nact
         mass = model.mass_vector()
         weight, logs = model.error_weights()
         damped = model.damped_mask()
-        extra = self.nv + self.nsys
-        self.mass = np.concatenate([mass, [0.0] * self.nv, model.sys_capacity])
+        extra = self.nv + self.nsys + self.nact
+        self.mass = np.concatenate([mass, [0.0] * self.nv, model.sys_capacity, np.ones(self.nact)])
         stack = float(model.volumes.sum())
-        self.weight = np.concatenate([weight, [0.0] * self.nv, [stack] * self.nsys])
+        self.weight = np.concatenate([weight, [0.0] * self.nv, [stack] * (extra - self.nv)])
         self.logs = np.concatenate([logs, np.zeros(extra, dtype=bool)])
         self.damped = np.concatenate([damped, np.zeros(extra, dtype=bool)])
         self.shape = (self.nb, self.bs)
@@ -73,7 +76,8 @@ class _SegmentSystem:
         return z_state, float(state[self.nband]) if self.voltage_mode else 0.0
 
     def plasma(self, state: np.ndarray) -> np.ndarray:
-        """Plasma concentrations (mol/m^3) in a flat state."""
+        """Border states in a flat state: plasma concentrations (mol/m^3), then the
+        activation states (-)."""
         return state[self.nband + self.nv :]
 
     def current(self, t: float, state: np.ndarray) -> float:
@@ -84,22 +88,52 @@ class _SegmentSystem:
         z_state, _ = self.split(y)
         i = self.current(t, y)
         model = self.model
-        if self.nsys:
-            model.set_plasma(self.plasma(y))
+        if self.nsys or self.nact:
+            model.set_border(self.plasma(y))
         out, q, data = model.dae_rhs(z_state, i, jac)
         parts = [out.ravel()]
         if self.voltage_mode:
             parts.append(np.array([model.voltage_of(z_state[:, 0]) - self.setpoint(t)]))
         if self.nsys:
             parts.append(model.plasma_rhs(z_state[:-1, 1:]))
+        if self.nact:
+            parts.append(model.activation_rhs(i))
+            if jac:
+                assert data is not None
+                self._activation_columns(z_state, i, data)
         return np.concatenate(parts) if len(parts) > 1 else parts[0], q, data
+
+    def _activation_columns(self, z_state: np.ndarray, i: float, data: dict[str, Any]) -> None:
+        """dF/da and dq/da of every activation state by central differences (the
+        conductances are smooth in a), and the analytic partials of da/dt."""
+        model = self.model
+        a0 = model.activation.copy()
+        cols = np.zeros((self.nband, self.nact))
+        qcols = np.zeros((model.quadrature_size(), self.nact))
+        delta = 1e-6
+        for k in range(self.nact):
+            res = []
+            for sign in (1.0, -1.0):
+                a = a0.copy()
+                a[k] += sign * delta
+                model.set_activation(a)
+                out, q, _ = model.dae_rhs(z_state, i, False)
+                res.append((out.ravel(), q))
+            cols[:, k] = (res[0][0] - res[1][0]) / (2 * delta)
+            qcols[:, k] = (res[0][1] - res[1][1]) / (2 * delta)
+        model.set_activation(a0)
+        da, di = model.activation_partials(i)
+        data["act_col"] = cols
+        data["act_q"] = qcols
+        data["act_da"] = da
+        data["act_di"] = di
 
     def linearize(self, data: Any) -> Linearization:
         values = self.model.jacobian_values(data)
-        if not (self.nv or self.nsys):
+        if not (self.nv or self.nsys or self.nact):
             return Linearization(values)
         cols, rows = [], []
-        k = self.nv + self.nsys
+        k = self.nv + self.nsys + self.nact
         corner = np.zeros((k, k))
         if self.voltage_mode:
             cols.append(data["F_i"][:, None])
@@ -110,7 +144,14 @@ class _SegmentSystem:
             col_c, row_c, corner_c = self._coupling
             cols.append(col_c)
             rows.append(row_c)
-            corner[self.nv :, self.nv :] = corner_c
+            corner[self.nv : self.nv + self.nsys, self.nv : self.nv + self.nsys] = corner_c
+        if self.nact:
+            a0 = self.nv + self.nsys
+            cols.append(data["act_col"])
+            rows.append(np.zeros((self.nact, self.nband)))
+            corner[a0:, a0:] = np.diag(data["act_da"])
+            if self.voltage_mode:
+                corner[a0:, 0] = data["act_di"]
         return Linearization(values, np.hstack(cols), np.vstack(rows), corner)
 
     def quadrature_jvp(self, data: Any, v: np.ndarray) -> np.ndarray:
@@ -118,8 +159,11 @@ class _SegmentSystem:
         out = self.model.dae_quadrature_jvp(data, z_dir)
         if self.voltage_mode:
             out = out + data["q_i"] * di
+        border = self.plasma(v)
         if self.nsys:
-            out = out + self.model.plasma_quadrature_jvp(self.plasma(v))
+            out = out + self.model.plasma_quadrature_jvp(border[: self.nsys])
+        if self.nact:
+            out = out + data["act_q"] @ border[self.nsys :]
         return np.asarray(out)
 
     def drift(self, t: float, y: np.ndarray) -> float:
@@ -131,11 +175,13 @@ class _SegmentSystem:
     def time_derivative(self, t: float, data: Any) -> tuple[np.ndarray, np.ndarray] | None:
         if self.slope == 0.0:
             return None
-        extra = np.zeros(self.nv + self.nsys)
+        extra = np.zeros(self.nv + self.nsys + self.nact)
         if self.voltage_mode:
             ft = np.concatenate([np.zeros(self.nband), extra])
             ft[self.nband] = -self.slope
             return ft, np.zeros_like(data["q_i"])
+        if self.nact:
+            extra[self.nsys :] = data["act_di"] * self.slope
         ft = np.concatenate([data["F_i"] * self.slope, extra])
         return ft, data["q_i"] * self.slope
 
@@ -147,9 +193,9 @@ class _SegmentSystem:
         u_guess: np.ndarray | None,
         i_guess: float,
     ) -> tuple[np.ndarray, float]:
-        """Consistent flat state at the segment start (the differential totals and plasma
-        kept, every algebraic unknown solved) and its current density."""
-        model.set_plasma(plasma)
+        """Consistent flat state at the segment start (the differential totals and border
+        states kept, every algebraic unknown solved) and its current density."""
+        model.set_border(plasma)
         if not self.voltage_mode:
             flat = consistent_state(model, self.t_start, state, self.segment.start, u_guess)
             return np.concatenate([flat, plasma]), self.segment.start
@@ -165,7 +211,7 @@ def consistent_state(
     compartment states (their totals in compartments with volume are kept)."""
     u = model.initial_u(state, i) if u_guess is None else u_guess
     hold = _SegmentSystem(model, Segment(1.0, i, i), t)
-    flat = np.concatenate([model.pack(state, u).ravel(), model.plasma_now])
+    flat = np.concatenate([model.pack(state, u).ravel(), model.border_now()])
     return make_consistent(hold, t, flat, hold.damped)[: hold.nband]
 
 
@@ -390,7 +436,7 @@ def simulate(
     before: dict[float, Snapshot] = {}
     after: dict[float, Snapshot] = {}
     y = model.state0.copy()
-    plasma = model.plasma0.copy()
+    plasma = model.border0()  # plasma concentrations, then activation states
     q = np.zeros(model.quadrature_size())
     stats = Stats()
     h = problem.solver.first_step
