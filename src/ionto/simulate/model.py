@@ -50,6 +50,8 @@ from ionto.simulate.problem import (
     ReservoirBoundary,
 )
 
+PLATE = 5e-6  # m: thickness over which a capacitive layer's surface charge is spread
+
 
 def _ratio(a: np.ndarray | float, b: np.ndarray) -> np.ndarray:
     """a / b, and 0 where b is 0 (an immobile species: no conductance, no drift)."""
@@ -222,6 +224,7 @@ class Model:
         self.eo = problem.electroosmotic_coefficient
         self.cell_d = cell_d  # (cells, n) m^2/s, at rest
         self._setup_activation(problem, mesh, cell_d * cell_s[:, None])
+        self._setup_capacitance(problem, mesh)
 
         # blood-side totals and first-order reactions between unreactive components
         ext = np.array([[problem.exchange_concentrations.get(nm, 0.0) for nm in comp_names]])
@@ -339,6 +342,81 @@ class Model:
             grp = self.act_group[self.cell_offset : self.cell_offset + self.mesh.n_cells]
             d = d * gain[grp][:, None]
         return np.asarray(FARADAY * self.f_t * ((d * c) @ (self.z**2)))
+
+    # ------------------------------------------------------------------ capacitance
+    def _setup_capacitance(self, problem: Problem, mesh: Mesh) -> None:
+        """Layers with a capacitance in parallel with their ionic path: the faces from
+        the layer's left boundary to its right boundary carry the ionic current i_ion
+        (a border unknown) instead of i; the charge Q (C/m^2 of the reference area,
+        dQ/dt = i - i_ion) sits on the cells on either side as a surface charge, +Q in
+        the left neighbour and -Q in the right one, spread evenly over the neighbouring
+        layer's cells within PLATE (5 um) of the interface (at least one cell), entering
+        their electroneutrality like fixed charge (a fixed thickness, so the composition
+        change Q / (F PLATE) does not depend on the mesh); the layer's potential drop is
+        Q / C."""
+        caps = [(k, la.capacitance) for k, la in enumerate(problem.layers) if la.capacitance]
+        self.ncap = len(caps)
+        self._fixed0 = self.fixed_charge.copy()
+        self.cap_faces: list[np.ndarray] = []
+        self.cap_plates: list[tuple[np.ndarray, np.ndarray]] = []
+        scales = np.asarray(problem.area_scales())
+        self.cap_value = np.array([float(c) * scales[k] for k, c in caps])  # F/m^2 ref area
+        self.cap_charge = np.zeros(self.ncap)
+        self.cap_current = np.zeros(self.ncap)
+        self._target_faces = np.zeros(0, dtype=int)
+        self._target_owner = np.zeros(0, dtype=int)
+        off = self.cell_offset
+        for k, _ in caps:
+            cells = np.flatnonzero(mesh.layer_of_cell == k)
+            c0, c1 = int(cells[0]), int(cells[-1]) + 1
+            if c0 == 0 or c1 == mesh.n_cells:
+                raise ValueError(
+                    f"layer {problem.layers[k].name!r} has a capacitance but no layer on one "
+                    "side to hold its charge: put it between two layers"
+                )
+            self.cap_faces.append(np.arange(off + c0, off + c1 + 1))
+            x0, x1 = mesh.faces[c0], mesh.faces[c1]
+            lay = mesh.layer_of_cell
+            left = np.flatnonzero((lay == lay[c0 - 1]) & (mesh.centres > x0 - PLATE))
+            right = np.flatnonzero((lay == lay[c1]) & (mesh.centres < x1 + PLATE))
+            left = left[left < c0] if left.size else np.array([c0 - 1])
+            right = right[right >= c1] if right.size else np.array([c1])
+            self.cap_plates.append((off + left, off + right))
+        self.cap_offset = np.zeros(self.ncap)
+        if self.ncap:
+            self._target_faces = np.concatenate(self.cap_faces) - self._s0
+            self._target_owner = np.concatenate(
+                [np.full(f.size, g) for g, f in enumerate(self.cap_faces)]
+            )
+            # the layer's potential drop at rest (Donnan and diffusion potentials): the
+            # capacitor's voltage Q / C is counted from it
+            self.fluxes(self.state0, 0.0)
+            self.cap_offset = self.capacitor_voltage(self.last_u)
+
+    def set_capacitors(self, charge: np.ndarray, current: np.ndarray) -> None:
+        """Capacitor charges (C/m^2) and ionic currents (A/m^2) through the capacitive
+        layers, per reference area."""
+        if not self.ncap:
+            return
+        self.cap_charge = np.asarray(charge, dtype=float).copy()
+        self.cap_current = np.asarray(current, dtype=float).copy()
+        fixed = self._fixed0.copy()
+        for q, (left, right) in zip(self.cap_charge, self.cap_plates, strict=True):
+            fixed[left] -= q / (FARADAY * self.volumes[left].sum())
+            fixed[right] += q / (FARADAY * self.volumes[right].sum())
+        self.fixed_charge = fixed
+
+    def _targets(self, i: float) -> float | np.ndarray:
+        """i/F on every solved face (mol/(m^2 s)), i_ion/F through capacitive layers."""
+        if not self.ncap:
+            return i / FARADAY
+        target = np.full(self._s1 - self._s0, i / FARADAY)
+        target[self._target_faces] = self.cap_current[self._target_owner] / FARADAY
+        return target
+
+    def capacitor_voltage(self, u_faces: np.ndarray) -> np.ndarray:
+        """Potential drop (V) across every capacitive layer, from the face steps."""
+        return np.array([-u_faces[f].sum() / self.f_t for f in self.cap_faces])
 
     # ------------------------------------------------------------------ set-up helpers
     def _end(self, boundary: object, x_end: float, cell_totals: np.ndarray) -> _End:
@@ -497,18 +575,23 @@ class Model:
         self.t_ext_now[self.sys_comp] = self.plasma_now
 
     def border0(self) -> np.ndarray:
-        """Initial border states: plasma concentrations (mol/m^3), activations (0)."""
-        return np.concatenate([self.plasma0, np.zeros(self.nact)])
+        """Initial border states: plasma concentrations (mol/m^3), activations (0),
+        capacitor charges (0) and ionic currents through capacitive layers (0)."""
+        return np.concatenate([self.plasma0, np.zeros(self.nact + 2 * self.ncap)])
 
     def border_now(self) -> np.ndarray:
-        """Current border states (plasma, then activation)."""
-        return np.concatenate([self.plasma_now, self.activation])
+        """Current border states (plasma, activation, capacitor charges and currents)."""
+        return np.concatenate([self.plasma_now, self.activation, self.cap_charge, self.cap_current])
 
     def set_border(self, border: np.ndarray) -> None:
-        """Set plasma concentrations and activation states from a border vector."""
+        """Set plasma concentrations, activation states and capacitors from a border
+        vector (see ``border_now``)."""
         self.set_plasma(border[: self.nsys])
+        a0 = self.nsys + self.nact
         if self.nact:
-            self.set_activation(border[self.nsys :])
+            self.set_activation(border[self.nsys : a0])
+        if self.ncap:
+            self.set_capacitors(border[a0 : a0 + self.ncap], border[a0 + self.ncap :])
 
     def plasma_rhs(self, state: np.ndarray) -> np.ndarray:
         """(V/A) dC/dt per plasma compartment: uptake from the skin minus elimination,
@@ -556,7 +639,7 @@ class Model:
         c_a, c_b = ext[self._s0 : self._s1], ext[self._s0 + 1 : self._s1 + 1]
         d_over = self.d_over[s]
         drift = self.drift[s] * (self.eo * i)
-        target = i / FARADAY
+        target = self._targets(i)
         u = solve_face_potential(c_a, c_b, d_over, drift, self.z, target, self._u_guess)
         self._u_guess = u
         peclet = drift - self.z * u[:, None]
@@ -612,7 +695,7 @@ class Model:
             b = bernoulli(peclet)
         bm = b + peclet
         fl = d_over * (bm * c_a - b * c_b)  # every species, SG
-        target = i / FARADAY
+        target = self._targets(i)
         flux = np.empty((nc + 1, n))
         flux[s] = fl
         if not self.left_solved:
@@ -706,6 +789,8 @@ class Model:
         dcomp = dflux @ spec.A.T
         f_i = np.zeros((nf, self.bs))
         f_i[s, 0] = dn_di @ self.z - 1.0 / FARADAY
+        if self.ncap:  # the ionic current through a capacitive layer is i_ion, not i
+            f_i[self._target_faces + self._s0, 0] += 1.0 / FARADAY
         f_i[:-1, 1 : 1 + m] = dcomp[:-1] - dcomp[1:]
         dbal = np.empty((nf, self.nbal))
         dbal[:, :m] = dcomp

@@ -64,6 +64,8 @@ class Layer:
     (m^2) of the layer, for a circuit whose sites have different areas (every layer gives
     one, or none does: then all quantities are per unit area of a uniform column).
     activation: current-driven conductance of the layer (see :class:`Activation`).
+    capacitance: F/m^2 (of the layer's own area) in parallel with the layer's ionic path:
+    a displacement current charges its two faces (the stratum corneum under pulses).
     """
 
     name: str
@@ -78,6 +80,7 @@ class Layer:
     initial_pH: float | None = None
     area: float | None = None
     activation: Activation | None = None
+    capacitance: float | None = None
 
 
 @dataclass(frozen=True)

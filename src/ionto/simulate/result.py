@@ -40,9 +40,9 @@ class Evaluator:
         self.model = model
         self.snap = snap
         self.i = snap.i
+        if snap.plasma.size == model.nsys + model.nact + 2 * model.ncap:
+            model.set_border(snap.plasma)
         self.c = model.full(snap.y)
-        if model.nact and snap.plasma.size == model.nsys + model.nact:
-            model.set_activation(snap.plasma[model.nsys :])
         self._flux: np.ndarray | None = None
         self._phi: tuple[np.ndarray, float, float] | None = None
 
@@ -119,7 +119,11 @@ class Evaluator:
         region: sum of h / (sigma s), sigma = F^2/RT sum z^2 D c (diffusion potentials and
         electrode reactions are not part of it)."""
         model = self.model
-        act = self.snap.plasma[model.nsys :] if self.snap.plasma.size > model.nsys else None
+        act = (
+            self.snap.plasma[model.nsys : model.nsys + model.nact]
+            if self.snap.plasma.size > model.nsys
+            else None
+        )
         sigma = model.cell_conductivity(self.snap.y, model.activation if act is None else act)
         frac = self.overlap(region)[self.cell_slice]
         scale = model.cell_area_scale

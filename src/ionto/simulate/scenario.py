@@ -56,6 +56,7 @@ PH = Annotated[float, quantity(DIMENSIONLESS, ge=-2, le=16)]
 ElectrodeCharge = Annotated[float, quantity("C", gt=0)]
 PK = Annotated[float, quantity(DIMENSIONLESS, ge=-10, le=30)]
 Resistance = Annotated[float, quantity("ohm", gt=0)]
+Capacitance = Annotated[float, quantity("F/m^2", gt=0)]
 PositiveVoltage = Annotated[float, quantity("V", gt=0)]
 Charge = Annotated[int, integer()]
 Count = Annotated[int, integer(ge=1)]
@@ -146,6 +147,7 @@ class LayerIn(StrictModel):
     max_cell: Length | None = None
     reaction_rates: dict[str, Rate] = Field(default_factory=dict)
     initial_pH: PH | None = None
+    capacitance: Capacitance | None = None
 
 
 class EquilibriumIn(StrictModel):
@@ -172,7 +174,8 @@ class SkinIn(StrictModel):
     largest cell in the dermis; ``file``: a user parameter file merged over the built-in
     sets; ``conductance_activation``: the stratum corneum's conduction opens under current
     and recovers after (claim P4), with the skin set's sc_activation_charge and
-    sc_recovery_time."""
+    sc_recovery_time; ``sc_capacitance``: the stratum corneum's capacitance (the set's
+    sc_capacitance) in parallel with its ionic path (claim P1)."""
 
     type: str
     site: str | None = None
@@ -182,6 +185,7 @@ class SkinIn(StrictModel):
     max_cell: Length | None = None
     file: str | None = None
     conductance_activation: bool = False
+    sc_capacitance: bool = False
 
 
 class IndifferentIn(StrictModel):

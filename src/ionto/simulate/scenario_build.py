@@ -250,6 +250,7 @@ def _layers(
                 max_cell=layer.max_cell,
                 reaction_rates=dict(layer.reaction_rates),
                 initial_pH=layer.initial_pH,
+                capacitance=layer.capacitance,
             )
         )
     return tuple(out)
@@ -627,6 +628,8 @@ def _skin(
                 "conductance activation needs sharp layer interfaces: set smoothing = 0",
             )
         layers = _activated(layers, skin)
+    if k.sc_capacitance:
+        layers = _with_capacitance(layers, skin)
     salt = sum(c for name, c in k.tissue.items() if name != s.electroneutral_species)
     eo = skin_electroosmosis(skin, salt=salt, pH=k.pH, temperature=s.temperature)
     indifferent: tuple[Layer, ...] = ()
@@ -652,6 +655,8 @@ def _skin(
         )
         if k.conductance_activation:
             other = _activated(other, skin)
+        if k.sc_capacitance:
+            other = _with_capacitance(other, skin)
         indifferent = tuple(
             dataclasses.replace(la, name="indifferent_" + la.name) for la in reversed(other)
         )
@@ -675,6 +680,16 @@ def _activated(layers: tuple[Layer, ...], skin: SkinParameters) -> tuple[Layer, 
     )
     return tuple(
         dataclasses.replace(la, activation=act) if la.name == "stratum_corneum" else la
+        for la in layers
+    )
+
+
+def _with_capacitance(layers: tuple[Layer, ...], skin: SkinParameters) -> tuple[Layer, ...]:
+    """The skin layers with the stratum corneum's capacitance (F/m^2) from the set."""
+    return tuple(
+        dataclasses.replace(la, capacitance=skin.sc_capacitance)
+        if la.name == "stratum_corneum"
+        else la
         for la in layers
     )
 
@@ -783,6 +798,12 @@ def build_problem(s: Scenario) -> Problem:
     reactions = _reactions(s, ctx)
     layers = _layers(s, ctx, {r.name for r in reactions}) + skin_layers
     exchange = _exchange(s, ctx)
+    for end in (0, len(s.layers) - 1):
+        if s.layers[end].capacitance is not None and (end == 0 or not skin_layers):
+            raise ConfigError(
+                f"layers[{end}].capacitance",
+                message="a capacitive layer needs a layer on both sides to hold its charge",
+            )
     right_area = None
     if s.circuit is not None:
         assert skin_params is not None

@@ -18,7 +18,7 @@ from ionto.core.errors import ConfigError, SolverError
 from ionto.simulate.electrodes import schedule
 from ionto.simulate.mesh import build_mesh
 from ionto.simulate.model import Model
-from ionto.simulate.problem import Problem, Segment
+from ionto.simulate.problem import FARADAY, Problem, Segment
 from ionto.simulate.result import Result, Snapshot, monitor_value
 from ionto.simulate.rosenbrock import (
     EventReached,
@@ -53,13 +53,30 @@ class _SegmentSystem:
         self.nv = 1 if self.voltage_mode else 0
         self.nsys = model.nsys
         self.nact = model.nact
+        self.ncap = model.ncap
         mass = model.mass_vector()
         weight, logs = model.error_weights()
         damped = model.damped_mask()
-        extra = self.nv + self.nsys + self.nact
-        self.mass = np.concatenate([mass, [0.0] * self.nv, model.sys_capacity, np.ones(self.nact)])
+        extra = self.nv + self.nsys + self.nact + 2 * self.ncap
+        self.mass = np.concatenate(
+            [
+                mass,
+                [0.0] * self.nv,
+                model.sys_capacity,
+                np.ones(self.nact + self.ncap),
+                np.zeros(self.ncap),
+            ]
+        )
         stack = float(model.volumes.sum())
-        self.weight = np.concatenate([weight, [0.0] * self.nv, [stack] * (extra - self.nv)])
+        self.weight = np.concatenate(
+            [
+                weight,
+                [0.0] * self.nv,
+                [stack] * (self.nsys + self.nact),
+                stack * 1e-3 / np.maximum(model.cap_value, 1e-300),  # Q in mV of the layer
+                np.zeros(self.ncap),
+            ]
+        )
         self.logs = np.concatenate([logs, np.zeros(extra, dtype=bool)])
         self.damped = np.concatenate([damped, np.zeros(extra, dtype=bool)])
         self.shape = (self.nb, self.bs)
@@ -88,7 +105,7 @@ class _SegmentSystem:
         z_state, _ = self.split(y)
         i = self.current(t, y)
         model = self.model
-        if self.nsys or self.nact:
+        if self.nsys or self.nact or self.ncap:
             model.set_border(self.plasma(y))
         out, q, data = model.dae_rhs(z_state, i, jac)
         parts = [out.ravel()]
@@ -98,42 +115,55 @@ class _SegmentSystem:
             parts.append(model.plasma_rhs(z_state[:-1, 1:]))
         if self.nact:
             parts.append(model.activation_rhs(i))
-            if jac:
-                assert data is not None
-                self._activation_columns(z_state, i, data)
+        if self.ncap:
+            parts.append(i - model.cap_current)  # dQ/dt: the displacement current
+            volts = model.capacitor_voltage(z_state[:, 0])
+            parts.append(volts - model.cap_offset - model.cap_charge / model.cap_value)
+        if jac and (self.nact or self.ncap):
+            assert data is not None
+            self._border_columns(z_state, i, data)
         return np.concatenate(parts) if len(parts) > 1 else parts[0], q, data
 
-    def _activation_columns(self, z_state: np.ndarray, i: float, data: dict[str, Any]) -> None:
-        """dF/da and dq/da of every activation state by central differences (the
-        conductances are smooth in a), and the analytic partials of da/dt."""
+    def _border_columns(self, z_state: np.ndarray, i: float, data: dict[str, Any]) -> None:
+        """dF/db and dq/db of every activation state and capacitor charge b by central
+        differences (F and q are smooth in them), the column of each ionic current
+        through a capacitive layer (exact: -1/F on its faces' current conditions), and
+        the analytic partials of da/dt."""
         model = self.model
-        a0 = model.activation.copy()
-        cols = np.zeros((self.nband, self.nact))
-        qcols = np.zeros((model.quadrature_size(), self.nact))
-        delta = 1e-6
-        for k in range(self.nact):
+        b0 = model.border_now()
+        first = self.nsys
+        count = self.nact + self.ncap
+        cols = np.zeros((self.nband, count))
+        qcols = np.zeros((model.quadrature_size(), count))
+        for k in range(count):
+            # activation in [0, 1]; a charge step of 1 uV across the layer
+            step = 1e-6 if k < self.nact else 1e-6 * model.cap_value[k - self.nact]
             res = []
             for sign in (1.0, -1.0):
-                a = a0.copy()
-                a[k] += sign * delta
-                model.set_activation(a)
+                b = b0.copy()
+                b[first + k] += sign * step
+                model.set_border(b)
                 out, q, _ = model.dae_rhs(z_state, i, False)
                 res.append((out.ravel(), q))
-            cols[:, k] = (res[0][0] - res[1][0]) / (2 * delta)
-            qcols[:, k] = (res[0][1] - res[1][1]) / (2 * delta)
-        model.set_activation(a0)
-        da, di = model.activation_partials(i)
-        data["act_col"] = cols
-        data["act_q"] = qcols
-        data["act_da"] = da
-        data["act_di"] = di
+            cols[:, k] = (res[0][0] - res[1][0]) / (2 * step)
+            qcols[:, k] = (res[0][1] - res[1][1]) / (2 * step)
+        model.set_border(b0)
+        icol = np.zeros((self.nb, self.bs, self.ncap))
+        for g, faces in enumerate(model.cap_faces):
+            icol[faces, 0, g] = -1.0 / FARADAY
+        data["border_col"] = np.hstack([cols, icol.reshape(self.nband, self.ncap)])
+        data["border_q"] = np.hstack([qcols, np.zeros((qcols.shape[0], self.ncap))])
+        if self.nact:
+            da, di = model.activation_partials(i)
+            data["act_da"] = da
+            data["act_di"] = di
 
     def linearize(self, data: Any) -> Linearization:
         values = self.model.jacobian_values(data)
-        if not (self.nv or self.nsys or self.nact):
+        if not (self.nv or self.nsys or self.nact or self.ncap):
             return Linearization(values)
         cols, rows = [], []
-        k = self.nv + self.nsys + self.nact
+        k = self.nv + self.nsys + self.nact + 2 * self.ncap
         corner = np.zeros((k, k))
         if self.voltage_mode:
             cols.append(data["F_i"][:, None])
@@ -145,13 +175,24 @@ class _SegmentSystem:
             cols.append(col_c)
             rows.append(row_c)
             corner[self.nv : self.nv + self.nsys, self.nv : self.nv + self.nsys] = corner_c
-        if self.nact:
+        if self.nact or self.ncap:
             a0 = self.nv + self.nsys
-            cols.append(data["act_col"])
-            rows.append(np.zeros((self.nact, self.nband)))
-            corner[a0:, a0:] = np.diag(data["act_da"])
-            if self.voltage_mode:
-                corner[a0:, 0] = data["act_di"]
+            na, nc = self.nact, self.ncap
+            cols.append(data["border_col"])
+            rows_b = np.zeros((na + 2 * nc, self.shape[0], self.shape[1]))
+            for g, faces in enumerate(self.model.cap_faces):
+                rows_b[na + nc + g, faces, 0] = -1.0 / self.model.f_t  # V_layer by u
+            rows.append(rows_b.reshape(na + 2 * nc, self.nband))
+            if na:
+                corner[a0 : a0 + na, a0 : a0 + na] = np.diag(data["act_da"])
+                if self.voltage_mode:
+                    corner[a0 : a0 + na, 0] = data["act_di"]
+            q0, i0 = a0 + na, a0 + na + nc
+            for g in range(nc):
+                corner[q0 + g, i0 + g] = -1.0  # dQ/dt = i - i_ion
+                if self.voltage_mode:
+                    corner[q0 + g, 0] = 1.0
+                corner[i0 + g, q0 + g] = -1.0 / self.model.cap_value[g]  # V - Q/C
         return Linearization(values, np.hstack(cols), np.vstack(rows), corner)
 
     def quadrature_jvp(self, data: Any, v: np.ndarray) -> np.ndarray:
@@ -162,8 +203,8 @@ class _SegmentSystem:
         border = self.plasma(v)
         if self.nsys:
             out = out + self.model.plasma_quadrature_jvp(border[: self.nsys])
-        if self.nact:
-            out = out + data["act_q"] @ border[self.nsys :]
+        if self.nact or self.ncap:
+            out = out + data["border_q"] @ border[self.nsys :]
         return np.asarray(out)
 
     def drift(self, t: float, y: np.ndarray) -> float:
@@ -175,13 +216,15 @@ class _SegmentSystem:
     def time_derivative(self, t: float, data: Any) -> tuple[np.ndarray, np.ndarray] | None:
         if self.slope == 0.0:
             return None
-        extra = np.zeros(self.nv + self.nsys + self.nact)
+        extra = np.zeros(self.nv + self.nsys + self.nact + 2 * self.ncap)
         if self.voltage_mode:
             ft = np.concatenate([np.zeros(self.nband), extra])
             ft[self.nband] = -self.slope
             return ft, np.zeros_like(data["q_i"])
         if self.nact:
-            extra[self.nsys :] = data["act_di"] * self.slope
+            extra[self.nsys : self.nsys + self.nact] = data["act_di"] * self.slope
+        if self.ncap:
+            extra[self.nsys + self.nact : self.nsys + self.nact + self.ncap] = self.slope
         ft = np.concatenate([data["F_i"] * self.slope, extra])
         return ft, data["q_i"] * self.slope
 
