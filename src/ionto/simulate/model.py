@@ -27,6 +27,7 @@ electroneutrality species) so every balance closes to round-off. Units: mol/m^3,
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -271,27 +272,50 @@ class Model:
 
     # ------------------------------------------------------------------ activation
     def _setup_activation(self, problem: Problem, mesh: Mesh, cds: np.ndarray) -> None:
-        """Layers whose conduction opens under current (``Layer.activation``): one state
-        a_k per such layer. Every face touching one of its cells gets its conductance from
+        """Slow states of layers (border unknowns, one per layer and kind): conduction
+        that opens under current (``Layer.activation``) and perfusion that rises under
+        current or with a vasodilator (``Layer.hyperaemia``).
+
+        Conduction: every face touching one of the layer's cells gets its conductance from
         the two half-cell resistances r_a / g_a + r_b / g_b (g = 1 + gain a), so the
-        layer's diffusivities scale by g. Needs sharp layers (smoothing 0)."""
-        acts = [(k, la.activation) for k, la in enumerate(problem.layers) if la.activation]
+        layer's diffusivities scale by g (sharp layers only). Perfusion: the layer's
+        exchange rates scale by 1 + gain p."""
+        acts: list[tuple[int, Any, bool]] = []
+        for k, la in enumerate(problem.layers):
+            if la.activation is not None:
+                acts.append((k, la.activation, False))
+            if la.hyperaemia is not None:
+                acts.append((k, la.hyperaemia, True))
         self.nact = len(acts)
-        self.act_gain = np.array([a.gain for _, a in acts])
-        self.act_charge = np.array([a.charge for _, a in acts])
-        self.act_tau = np.array([a.tau_off for _, a in acts])
+        self.act_perfusion = np.array([perf for _, _, perf in acts], dtype=bool)
+        self.act_gain = np.array([a.gain for _, a, _ in acts])
+        self.act_charge = np.array([a.charge for _, a, _ in acts])
+        self.act_tau = np.array([a.tau_off for _, a, _ in acts])
         scales = np.asarray(problem.area_scales())
-        self.act_scale = np.array([scales[k] for k, _ in acts])
+        self.act_scale = np.array([scales[k] for k, _, _ in acts])
         self.activation = np.zeros(self.nact)
-        self.act_group = np.full(self.nc, -1)  # activation of each compartment, -1 none
+        self.act_group = np.full(self.nc, -1)  # conduction state of each compartment
+        self.perf_group = np.full(self.nc, -1)  # perfusion state of each compartment
+        self._kex0 = self.kex.copy()
+        self.act_drug = np.full(self.nact, -1)  # component of the vasodilator, -1 none
+        self.act_ec50 = np.array([getattr(a, "drug_ec50", 1.0) for _, a, _ in acts])
+        self.act_drug_rate = np.array([getattr(a, "drug_rate", 0.0) for _, a, _ in acts])
+        self.act_cells: list[np.ndarray] = []
         if not acts:
             return
-        if problem.smoothing > 0:
-            raise ValueError("conductance activation needs sharp layers (smoothing 0)")
         off = self.cell_offset
         ncell = mesh.n_cells
-        for g, (k, _) in enumerate(acts):
-            self.act_group[off : off + ncell][mesh.layer_of_cell == k] = g
+        for g, (k, a, perf) in enumerate(acts):
+            cells = off + np.flatnonzero(mesh.layer_of_cell == k)
+            self.act_cells.append(cells)
+            (self.perf_group if perf else self.act_group)[cells] = g
+            if perf and a.drug is not None:
+                comp = self.spec.component_index(a.drug)
+                if comp is None:
+                    raise ValueError(f"vasodilator {a.drug!r} is not a conserved total")
+                self.act_drug[g] = comp
+        if np.any(~self.act_perfusion) and problem.smoothing > 0:
+            raise ValueError("conductance activation needs sharp layers (smoothing 0)")
         half = _ratio(0.5 * mesh.widths[:, None], cds)  # (cells, n) s/m per ref area
         rc = np.zeros((self.nc, self.n))
         rc[off : off + ncell] = half
@@ -308,29 +332,61 @@ class Model:
         self.set_activation(self.activation)
 
     def set_activation(self, a: np.ndarray) -> None:
-        """Activation states (-) the face conductances follow from now on."""
+        """Activation states (-) the face conductances and exchange rates follow."""
         self.activation = np.asarray(a, dtype=float).copy()
         if not self.nact:
             return
-        f = self._act_faces
         gain = np.append(1.0 + self.act_gain * self.activation, 1.0)  # index -1: none
-        r = self._ra[f] / gain[self._ga[f]][:, None] + self._rb[f] / gain[self._gb[f]][:, None]
-        self.d_over[f] = _ratio(1.0, r)
-        self.drift[f] = r
+        f = self._act_faces
+        if f.size:
+            r = self._ra[f] / gain[self._ga[f]][:, None] + self._rb[f] / gain[self._gb[f]][:, None]
+            self.d_over[f] = _ratio(1.0, r)
+            self.drift[f] = r
+        if np.any(self.act_perfusion):
+            self.kex = self._kex0 * gain[self.perf_group]
+            self._vk = self.volumes * self.kex
 
-    def activation_rhs(self, i: float) -> np.ndarray:
-        """da/dt (1/s) of every activation at current density i (A/m^2, reference)."""
-        local = abs(i) / self.act_scale
-        return np.asarray(
-            local / self.act_charge * (1.0 - self.activation) - self.activation / self.act_tau
-        )
+    def _drug_level(self, state: np.ndarray) -> np.ndarray:
+        """Mean vasodilator total (mol/m^3) over each state's layer (0 without one)."""
+        out = np.zeros(self.nact)
+        for g, comp in enumerate(self.act_drug):
+            if comp >= 0:
+                cells = self.act_cells[g]
+                vol = self.volumes[cells]
+                out[g] = float(vol @ state[cells, comp]) / float(vol.sum())
+        return out
 
-    def activation_partials(self, i: float) -> tuple[np.ndarray, np.ndarray]:
-        """d(da/dt)/da (1/s, diagonal) and d(da/dt)/di (m^2/(A s)) at current density i."""
+    def activation_rhs(self, i: float, state: np.ndarray) -> np.ndarray:
+        """da/dt (1/s) of every state at current density i (A/m^2, reference) and
+        compartment states ``state`` (the vasodilator's level)."""
         local = abs(i) / self.act_scale
-        da = -(local / self.act_charge + 1.0 / self.act_tau)
+        drug = self._drug_level(state)
+        drive = local / self.act_charge + self.act_drug_rate * drug / (drug + self.act_ec50)
+        return np.asarray(drive * (1.0 - self.activation) - self.activation / self.act_tau)
+
+    def activation_partials(
+        self, i: float, state: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """d(da/dt)/da (1/s, diagonal), d(da/dt)/di (m^2/(A s)) and d(da/dt)/dT of the
+        compartment totals (nact, nc, m; m^3/(mol s))."""
+        local = abs(i) / self.act_scale
+        drug = self._drug_level(state)
+        sat = drug / (drug + self.act_ec50)
+        da = -(local / self.act_charge + self.act_drug_rate * sat + 1.0 / self.act_tau)
         di = np.sign(i) / (self.act_scale * self.act_charge) * (1.0 - self.activation)
-        return da, di
+        dt = np.zeros((self.nact, self.nc, self.m))
+        for g, comp in enumerate(self.act_drug):
+            if comp >= 0:
+                cells = self.act_cells[g]
+                vol = self.volumes[cells]
+                slope = self.act_drug_rate[g] * self.act_ec50[g] / (drug[g] + self.act_ec50[g]) ** 2
+                dt[g, cells, comp] = slope * (1.0 - self.activation[g]) * vol / vol.sum()
+        return da, di, dt
+
+    def perfusion(self, activation: np.ndarray) -> np.ndarray:
+        """Relative perfusion (-) of every compartment: 1 + gain p (1 outside)."""
+        gain = np.append(1.0 + self.act_gain * np.asarray(activation), 1.0)
+        return np.asarray(gain[self.perf_group]) if self.nact else np.ones(self.nc)
 
     def cell_conductivity(self, state: np.ndarray, activation: np.ndarray) -> np.ndarray:
         """Ohmic conductivity (S/m) of every mesh cell, F^2/RT sum z^2 D c, with the
@@ -340,7 +396,7 @@ class Model:
         if self.nact:
             gain = np.append(1.0 + self.act_gain * np.asarray(activation), 1.0)
             grp = self.act_group[self.cell_offset : self.cell_offset + self.mesh.n_cells]
-            d = d * gain[grp][:, None]
+            d = d * gain[grp][:, None]  # perfusion states are not in act_group
         return np.asarray(FARADAY * self.f_t * ((d * c) @ (self.z**2)))
 
     # ------------------------------------------------------------------ capacitance
@@ -613,14 +669,17 @@ class Model:
         corner = -np.diag(vk.sum() + self.sys_clear) if k else np.zeros((0, 0))
         return col.reshape(-1, k), row.reshape(k, -1), corner
 
-    def plasma_quadrature_jvp(self, d_plasma: np.ndarray) -> np.ndarray:
+    def plasma_quadrature_jvp(
+        self, d_plasma: np.ndarray, vk: np.ndarray | None = None
+    ) -> np.ndarray:
         """Quadrature rates' derivative by the plasma concentrations, times d_plasma."""
         out = np.zeros(self.quadrature_size())
         if not self.nsys:
             return out
         nb = self.nbal
         ex = np.zeros((self.nc, nb))
-        vk = self.volumes * self.kex
+        if vk is None:
+            vk = self.volumes * self.kex
         for s_idx, j in enumerate(self.sys_comp):
             ex[:, j] -= vk * d_plasma[s_idx]
         ex[:, self.m] = -(ex[:, : self.m] @ self.spec.zp) / self.z_en
@@ -800,6 +859,7 @@ class Model:
         q_i[: self.nbal] = dbal[0]
         q_i[self.nbal : 2 * self.nbal] = dbal[-1]
         data = {"ca": ca, "cb": cb, "cu": cu, "ga": ga, "gb": gb, "gu": gu}
+        data["vk"] = self._vk.copy()  # exchange at the linearisation point (perfusion)
         data["F_i"] = f_i.ravel()
         data["q_i"] = q_i
         if self.r:
@@ -875,7 +935,7 @@ class Model:
             out[nbal : nbal + m] = comp
             out[nbal + m] = -(comp @ zp) / self.z_en
         ex = out[2 * nbal : 2 * nbal + nc * nbal].reshape(nc, nbal)  # a view
-        np.multiply(self._vk[:, None], vs[:, :m], out=ex[:, :m])
+        np.multiply(d["vk"][:, None], vs[:, :m], out=ex[:, :m])
         ex[:, m] = (ex[:, :m] @ zp) * (-1.0 / self.z_en)
         if self.reactions:
             rx = out[2 * nbal + nc * nbal : 3 * nbal + nc * nbal]

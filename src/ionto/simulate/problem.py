@@ -50,6 +50,24 @@ class Activation:
 
 
 @dataclass(frozen=True)
+class Hyperaemia:
+    """Perfusion that rises under current and with a vasodilator (claims P9, P19). A
+    state p in [0, 1] multiplies the layer's exchange rate by 1 + gain * p and follows
+
+        dp/dt = (|i_local| / charge + drug_rate * c / (c + drug_ec50)) (1 - p) - p / tau_off,
+
+    with c the layer's mean total of ``drug`` (mol/m^3). gain (-), charge (C/m^2 of the
+    layer's own area), tau_off (s), drug_ec50 (mol/m^3), drug_rate (1/s)."""
+
+    gain: float
+    charge: float
+    tau_off: float
+    drug: str | None = None
+    drug_ec50: float = 1.0
+    drug_rate: float = 0.0
+
+
+@dataclass(frozen=True)
 class Layer:
     """One layer of the stack, from its left face to its right face.
 
@@ -66,6 +84,8 @@ class Layer:
     activation: current-driven conductance of the layer (see :class:`Activation`).
     capacitance: F/m^2 (of the layer's own area) in parallel with the layer's ionic path:
     a displacement current charges its two faces (the stratum corneum under pulses).
+    hyperaemia: perfusion (exchange rate) that rises under current (see
+    :class:`Hyperaemia`).
     """
 
     name: str
@@ -81,6 +101,7 @@ class Layer:
     area: float | None = None
     activation: Activation | None = None
     capacitance: float | None = None
+    hyperaemia: Hyperaemia | None = None
 
 
 @dataclass(frozen=True)
@@ -240,6 +261,7 @@ ReportQuantity = Literal[
     "current",  # current density (A/m^2)
     "pH",  # -log10 of the mean free H+ (mol/L) over a region, or at a position (-)
     "plasma",  # plasma concentration of a systemic species (mol/m^3)
+    "perfusion",  # volume-mean relative perfusion (exchange rate / its rest value) (-)
     "resistance",  # ohmic resistance of a region (ohm m^2 of the reference area)
     "time_below",  # first time a region's pH (species "H+") or mean concentration falls
     # below ``threshold`` (s; NaN if it never does)
@@ -261,6 +283,7 @@ REPORT_UNITS: dict[str, str] = {
     "plasma": "mol/m^3",
     "time_below": "s",
     "resistance": "ohm*m^2",
+    "perfusion": "-",
 }
 
 

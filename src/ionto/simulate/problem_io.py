@@ -25,6 +25,7 @@ from ionto.simulate.problem import (
     ElectrodeReaction,
     Equilibrium,
     FixedBoundary,
+    Hyperaemia,
     Layer,
     MeshSpec,
     NoFluxBoundary,
@@ -102,6 +103,9 @@ def problem_from_dict(data: dict[str, Any]) -> Problem:
                     "activation": None
                     if layer.get("activation") is None
                     else Activation(**layer["activation"]),
+                    "hyperaemia": None
+                    if layer.get("hyperaemia") is None
+                    else Hyperaemia(**layer["hyperaemia"]),
                 }
             )
             for layer in data["layers"]

@@ -129,6 +129,17 @@ class Evaluator:
         scale = model.cell_area_scale
         return float(np.sum(frac * model.mesh.widths / (sigma * scale)))
 
+    def perfusion(self, region: tuple[float, float]) -> float:
+        """Volume-mean relative perfusion (-) over a region: exchange rate over its value
+        at rest (1 where nothing dilates the vessels)."""
+        model = self.model
+        n0 = model.nsys
+        act = self.snap.plasma[n0 : n0 + model.nact]
+        if act.size != model.nact:
+            act = model.activation
+        weights = self.overlap(region) * model.volumes
+        return float(weights @ model.perfusion(act) / weights.sum())
+
     def face_positions(self) -> np.ndarray:
         """Positions (m) of the mesh faces, as indexed in ``flux_faces`` from
         ``cell_offset`` on."""
@@ -231,6 +242,9 @@ def evaluate_report(model: Model, snap: Snapshot, spec: ReportSpec) -> float:
         return ev.i
     if q == "pH":
         return ev.ph(spec.region, spec.position)
+    if q == "perfusion":
+        assert spec.region is not None
+        return ev.perfusion(spec.region)
     if q == "resistance":
         assert spec.region is not None
         return ev.resistance(spec.region)

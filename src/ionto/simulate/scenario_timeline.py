@@ -138,11 +138,20 @@ def output_times(s: Scenario, duration: float) -> tuple[float, ...]:
     return tuple(sorted(times))
 
 
-_NEEDS_REGION = {"released", "amount", "change", "resistance"}
-_MAY_HAVE_REGION = {"released", "amount", "cleared", "change", "pH", "time_below", "resistance"}
+_NEEDS_REGION = {"released", "amount", "change", "resistance", "perfusion"}
+_MAY_HAVE_REGION = {
+    "released",
+    "amount",
+    "cleared",
+    "change",
+    "pH",
+    "time_below",
+    "resistance",
+    "perfusion",
+}
 _NEEDS_AT = {"flux", "transport_number", "concentration", "potential"}
 _REGION_OR_AT = {"pH", "time_below"}
-_NO_SPECIES = {"voltage", "current", "potential", "resistance"}
+_NO_SPECIES = {"voltage", "current", "potential", "resistance", "perfusion"}
 _MAY_BE_TOTAL = {"released", "amount", "change", "flux", "concentration", "time_below"}
 
 

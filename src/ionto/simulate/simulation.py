@@ -114,7 +114,7 @@ class _SegmentSystem:
         if self.nsys:
             parts.append(model.plasma_rhs(z_state[:-1, 1:]))
         if self.nact:
-            parts.append(model.activation_rhs(i))
+            parts.append(model.activation_rhs(i, z_state[:-1, 1:]))
         if self.ncap:
             parts.append(i - model.cap_current)  # dQ/dt: the displacement current
             volts = model.capacitor_voltage(z_state[:, 0])
@@ -135,6 +135,7 @@ class _SegmentSystem:
         count = self.nact + self.ncap
         cols = np.zeros((self.nband, count))
         qcols = np.zeros((model.quadrature_size(), count))
+        pcols = np.zeros((self.nsys, count))  # plasma uptake by perfusion
         for k in range(count):
             # activation in [0, 1]; a charge step of 1 uV across the layer
             step = 1e-6 if k < self.nact else 1e-6 * model.cap_value[k - self.nact]
@@ -144,19 +145,23 @@ class _SegmentSystem:
                 b[first + k] += sign * step
                 model.set_border(b)
                 out, q, _ = model.dae_rhs(z_state, i, False)
-                res.append((out.ravel(), q))
+                up = model.plasma_rhs(z_state[:-1, 1:]) if self.nsys else np.zeros(0)
+                res.append((out.ravel(), q, up))
             cols[:, k] = (res[0][0] - res[1][0]) / (2 * step)
             qcols[:, k] = (res[0][1] - res[1][1]) / (2 * step)
+            pcols[:, k] = (res[0][2] - res[1][2]) / (2 * step)
         model.set_border(b0)
         icol = np.zeros((self.nb, self.bs, self.ncap))
         for g, faces in enumerate(model.cap_faces):
             icol[faces, 0, g] = -1.0 / FARADAY
         data["border_col"] = np.hstack([cols, icol.reshape(self.nband, self.ncap)])
         data["border_q"] = np.hstack([qcols, np.zeros((qcols.shape[0], self.ncap))])
+        data["border_plasma"] = pcols
         if self.nact:
-            da, di = model.activation_partials(i)
+            da, di, dt = model.activation_partials(i, z_state[:-1, 1:])
             data["act_da"] = da
             data["act_di"] = di
+            data["act_dt"] = dt
 
     def linearize(self, data: Any) -> Linearization:
         values = self.model.jacobian_values(data)
@@ -171,6 +176,8 @@ class _SegmentSystem:
             row[:, 0] = -1.0 / self.model.f_t
             rows.append(row.ravel()[None, :])
         if self._coupling is not None:
+            if self.model.nact and np.any(self.model.act_perfusion):
+                self._coupling = self.model.plasma_coupling()  # perfusion changes uptake
             col_c, row_c, corner_c = self._coupling
             cols.append(col_c)
             rows.append(row_c)
@@ -180,6 +187,9 @@ class _SegmentSystem:
             na, nc = self.nact, self.ncap
             cols.append(data["border_col"])
             rows_b = np.zeros((na + 2 * nc, self.shape[0], self.shape[1]))
+            if na:  # a vasodilator's level drives perfusion
+                m = self.model.m
+                rows_b[:na, :-1, 1 : 1 + m] = data["act_dt"]
             for g, faces in enumerate(self.model.cap_faces):
                 rows_b[na + nc + g, faces, 0] = -1.0 / self.model.f_t  # V_layer by u
             rows.append(rows_b.reshape(na + 2 * nc, self.nband))
@@ -187,6 +197,8 @@ class _SegmentSystem:
                 corner[a0 : a0 + na, a0 : a0 + na] = np.diag(data["act_da"])
                 if self.voltage_mode:
                     corner[a0 : a0 + na, 0] = data["act_di"]
+            if self.nsys:
+                corner[self.nv : a0, a0 : a0 + na + nc] = data["border_plasma"]
             q0, i0 = a0 + na, a0 + na + nc
             for g in range(nc):
                 corner[q0 + g, i0 + g] = -1.0  # dQ/dt = i - i_ion
@@ -202,7 +214,7 @@ class _SegmentSystem:
             out = out + data["q_i"] * di
         border = self.plasma(v)
         if self.nsys:
-            out = out + self.model.plasma_quadrature_jvp(border[: self.nsys])
+            out = out + self.model.plasma_quadrature_jvp(border[: self.nsys], data["vk"])
         if self.nact or self.ncap:
             out = out + data["border_q"] @ border[self.nsys :]
         return np.asarray(out)
