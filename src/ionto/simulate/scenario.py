@@ -175,7 +175,9 @@ class SkinIn(StrictModel):
     sets; ``conductance_activation``: the stratum corneum's conduction opens under current
     and recovers after (claim P4), with the skin set's sc_activation_charge and
     sc_recovery_time; ``sc_capacitance``: the stratum corneum's capacitance (the set's
-    sc_capacitance) in parallel with its ionic path (claim P1)."""
+    sc_capacitance) in parallel with its ionic path (claim P1); ``hyperaemia``: dermal
+    perfusion that rises with the charge passed (claim P9), and with a ``vasodilator``
+    (claim P19)."""
 
     type: str
     site: str | None = None
@@ -186,6 +188,8 @@ class SkinIn(StrictModel):
     file: str | None = None
     conductance_activation: bool = False
     sc_capacitance: bool = False
+    hyperaemia: bool = False
+    vasodilator: VasodilatorIn | None = None
 
 
 class IndifferentIn(StrictModel):
@@ -211,6 +215,15 @@ class CircuitIn(StrictModel):
     body_resistance: Resistance | None = None
     body_length: Length = 0.05
     body_exchange_rate: Rate | None = None
+
+
+class VasodilatorIn(StrictModel):
+    """``[skin.vasodilator]``: a drug that dilates the dermal vessels (e.g. acetylcholine):
+    its mean level in the dermis drives perfusion at ``rate`` (1/s) times c / (c + ec50)."""
+
+    species: str
+    ec50: Annotated[float, quantity("mol/m^3", gt=0)]
+    rate: Rate
 
 
 class SystemicIn(StrictModel):

@@ -26,6 +26,7 @@ from ionto.simulate.problem import (
     ElectrodeReaction,
     Equilibrium,
     FixedBoundary,
+    Hyperaemia,
     Layer,
     MeshSpec,
     NoFluxBoundary,
@@ -630,6 +631,8 @@ def _skin(
         layers = _activated(layers, skin)
     if k.sc_capacitance:
         layers = _with_capacitance(layers, skin)
+    if k.hyperaemia or k.vasodilator is not None:
+        layers = _with_hyperaemia(layers, skin, s, species)
     salt = sum(c for name, c in k.tissue.items() if name != s.electroneutral_species)
     eo = skin_electroosmosis(skin, salt=salt, pH=k.pH, temperature=s.temperature)
     indifferent: tuple[Layer, ...] = ()
@@ -657,6 +660,8 @@ def _skin(
             other = _activated(other, skin)
         if k.sc_capacitance:
             other = _with_capacitance(other, skin)
+        if k.hyperaemia or k.vasodilator is not None:
+            other = _with_hyperaemia(other, skin, s, species)
         indifferent = tuple(
             dataclasses.replace(la, name="indifferent_" + la.name) for la in reversed(other)
         )
@@ -691,6 +696,46 @@ def _with_capacitance(layers: tuple[Layer, ...], skin: SkinParameters) -> tuple[
         if la.name == "stratum_corneum"
         else la
         for la in layers
+    )
+
+
+def _with_hyperaemia(
+    layers: tuple[Layer, ...],
+    skin: SkinParameters,
+    s: Scenario,
+    species: tuple[Species, ...],
+) -> tuple[Layer, ...]:
+    """The skin layers with the dermis' hyperaemia (and vasodilator) from the set."""
+    k = s.skin
+    assert k is not None
+    if not k.hyperaemia:
+        raise ConfigError(
+            "skin.vasodilator", message="needs hyperaemia = true (the response it drives)"
+        )
+    values = (skin.hyperaemia_gain, skin.hyperaemia_charge, skin.hyperaemia_recovery_time)
+    if any(v is None for v in values):
+        raise ConfigError(
+            "skin.hyperaemia",
+            True,
+            None,
+            "a skin type with hyperaemia_gain, hyperaemia_charge, hyperaemia_recovery_time",
+            f"skin type {skin.skin_type!r} has no hyperaemia data in its parameter set",
+        )
+    gain, charge, tau = (float(v) for v in values)  # type: ignore[arg-type]
+    drug, ec50, rate = None, 1.0, 0.0
+    if k.vasodilator is not None:
+        drug = k.vasodilator.species
+        if drug not in {sp.name for sp in species} or drug == s.electroneutral_species:
+            raise ConfigError(
+                "skin.vasodilator.species",
+                drug,
+                None,
+                "a species other than the electroneutrality species",
+            )
+        ec50, rate = k.vasodilator.ec50, k.vasodilator.rate
+    hyp = Hyperaemia(gain, charge, tau, drug, ec50, rate)
+    return tuple(
+        dataclasses.replace(la, hyperaemia=hyp) if la.name == "dermis" else la for la in layers
     )
 
 

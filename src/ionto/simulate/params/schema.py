@@ -213,6 +213,9 @@ class SkinValuesIn(StrictModel):
     conduction_activation_energy: Energy | None = None
     sc_activation_charge: ChargePerArea | None = None
     sc_recovery_time: TimeConstant | None = None
+    hyperaemia_gain: Ratio | None = None
+    hyperaemia_charge: ChargePerArea | None = None
+    hyperaemia_recovery_time: TimeConstant | None = None
 
 
 class SkinIn(StrictModel):

@@ -66,6 +66,9 @@ class SkinParameters:
     conduction_activation_energy: float | None = None
     sc_activation_charge: float | None = None
     sc_recovery_time: float | None = None
+    hyperaemia_gain: float | None = None
+    hyperaemia_charge: float | None = None
+    hyperaemia_recovery_time: float | None = None
     provenance: dict[str, Provenance] = field(default_factory=dict, repr=False, compare=False)
 
     def source(self, name: str) -> Source:
