@@ -961,5 +961,7 @@ class Model:
         end = self.left if side == 0 else self.right
         if not end.node:
             return end.c.copy()
-        c = self.full(state)
-        return c[0] if side == 0 else c[-1]
+        j = 0 if side == 0 else self.nc - 1
+        return np.asarray(
+            self.spec.concentrations(state[j : j + 1], self.fixed_charge[j : j + 1])[0]
+        )

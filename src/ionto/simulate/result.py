@@ -288,6 +288,8 @@ class Result:
     fluxes: np.ndarray = field(default_factory=lambda: np.zeros(0))  # (times, species, faces)
     # (start, end) in s of every stretch the source spent at its compliance voltage
     compliance_intervals: list[tuple[float, float]] = field(default_factory=list)
+    # irritation / burn-risk indicators of both electrode sites (claim P10)
+    exposure: dict[str, float] = field(default_factory=dict)
 
     @classmethod
     def build(
@@ -407,6 +409,7 @@ class Result:
             out["time at compliance voltage [s]"] = float(
                 sum(b - a for a, b in self.compliance_intervals)
             )
+        out.update(self.exposure)
         out["max relative balance error [-]"] = max(self.balance.values()) if self.balance else 0.0
         out["time steps [-]"] = float(self.stats.steps)
         out["wall time [s]"] = self.wall_time
@@ -443,6 +446,7 @@ class Result:
             "report_units": self.report_units,
             "balance": self.balance,
             "compliance_intervals": [list(iv) for iv in self.compliance_intervals],
+            "exposure": self.exposure,
             "stats": {
                 "steps": self.stats.steps,
                 "rejected": self.stats.rejected,

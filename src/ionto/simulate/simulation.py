@@ -8,6 +8,7 @@ solved exactly for the imposed value).
 
 from __future__ import annotations
 
+import math
 import time as _time
 from collections.abc import Callable
 from typing import Any
@@ -15,6 +16,7 @@ from typing import Any
 import numpy as np
 
 from ionto.core.errors import ConfigError, SolverError
+from ionto.simulate.chemistry import H_PLUS
 from ionto.simulate.electrodes import schedule
 from ionto.simulate.mesh import build_mesh
 from ionto.simulate.model import Model
@@ -468,6 +470,66 @@ def _compliance_event(
     return event
 
 
+class _Exposure:
+    """Irritation and burn-risk indicators of both electrode sites (claim P10), over
+    every accepted step: the peak local current density (A/m^2 of the site's own area),
+    the local charge density passed (integral of |i| / s, C/m^2; trapezoidal over the
+    steps, exact for constant current) and, with H+, the largest pH excursion at the
+    electrode's face from its value at t = 0."""
+
+    def __init__(self, model: Model) -> None:
+        self.model = model
+        scale = model.cell_area_scale
+        self.scales = (float(scale[0]), float(scale[-1]))
+        self.peak = [0.0, 0.0]
+        self.charge = [0.0, 0.0]
+        self.ph_excursion = [0.0, 0.0]
+        self.ph0 = [float("nan"), float("nan")]
+        self.has_h = H_PLUS in model.names
+
+    def _ph(self, y: np.ndarray) -> tuple[float, float]:
+        k = self.model.names.index(H_PLUS)
+        out = []
+        for side in (0, 1):
+            c = float(self.model.end_concentrations(y, side)[k])
+            out.append(-math.log10(c / 1000.0) if c > 0 else float("nan"))
+        return out[0], out[1]
+
+    def start(self, y: np.ndarray) -> None:
+        if self.has_h:
+            self.ph0 = list(self._ph(y))
+
+    def step(
+        self,
+        system: _SegmentSystem,
+        t_prev: float,
+        y_prev: np.ndarray,
+        t: float,
+        y_new: np.ndarray,
+    ) -> None:
+        i0, i1 = abs(system.current(t_prev, y_prev)), abs(system.current(t, y_new))
+        for side, scale in enumerate(self.scales):
+            self.peak[side] = max(self.peak[side], i0 / scale, i1 / scale)
+            self.charge[side] += 0.5 * (i0 + i1) * (t - t_prev) / scale
+        if self.has_h:
+            z_state, _ = system.split(y_new)
+            for side, ph in enumerate(self._ph(z_state[:-1, 1:])):
+                if math.isfinite(ph) and math.isfinite(self.ph0[side]):
+                    dev = abs(ph - self.ph0[side])
+                    self.ph_excursion[side] = max(self.ph_excursion[side], dev)
+
+    def summary(self) -> dict[str, float]:
+        out: dict[str, float] = {}
+        for side, name in enumerate(("left (active)", "right (indifferent)")):
+            out[f"peak current density at the {name} electrode [A/m^2]"] = self.peak[side]
+            out[f"charge density at the {name} electrode [C/m^2]"] = self.charge[side]
+            if self.has_h:
+                out[f"largest pH excursion at the {name} electrode [-]"] = self.ph_excursion[
+                    side
+                ]
+        return out
+
+
 def segment_starts(problem: Problem) -> np.ndarray:
     """Start time (s) of every control segment, plus the end time."""
     return np.concatenate([[0.0], np.cumsum([seg.duration for seg in problem.control])])
@@ -513,6 +575,8 @@ def simulate(
         pieces = schedule(problem)
     except ValueError as exc:
         raise ConfigError("control", message=str(exc)) from None
+    exposure = _Exposure(model)
+    exposure.start(y)
     limit = problem.compliance_voltage
     at_limit: list[list[float]] = []  # [start, end] of each stretch at the compliance voltage
     for k, piece in enumerate(pieces):
@@ -584,6 +648,7 @@ def simulate(
                 system: _SegmentSystem = system,
             ) -> None:
                 _watch_events(model, system, watch, events, t_prev, y_prev, t, y_new)
+                exposure.step(system, t_prev, y_prev, t, y_new)
 
             event = (
                 _compliance_event(model, system, capped, float(limit), i_set)
@@ -606,7 +671,7 @@ def simulate(
                     max_steps=problem.solver.max_steps,
                     progress=report,
                     max_step=problem.solver.max_step,
-                    on_step=on_step if watch else None,
+                    on_step=on_step,
                     event=event,
                 )
             except EventReached as hit:
@@ -649,4 +714,5 @@ def simulate(
         elif b > a:
             merged.append((a, b))
     result.compliance_intervals = merged
+    result.exposure = exposure.summary()
     return result
