@@ -524,9 +524,8 @@ class _Exposure:
             out[f"peak current density at the {name} electrode [A/m^2]"] = self.peak[side]
             out[f"charge density at the {name} electrode [C/m^2]"] = self.charge[side]
             if self.has_h:
-                out[f"largest pH excursion at the {name} electrode [-]"] = self.ph_excursion[
-                    side
-                ]
+                key = f"largest pH excursion at the {name} electrode [-]"
+                out[key] = self.ph_excursion[side]
         return out
 
 
