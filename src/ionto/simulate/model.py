@@ -223,6 +223,8 @@ class Model:
         self._ext[-1] = self.right.c
         self._u_guess = np.zeros(self.solved.size)
         self.eo = problem.electroosmotic_coefficient
+        # (mean anodic, mean cathodic, peak) current density of a cycle-averaged train
+        self.cycle: tuple[float, float, float] | None = None
         self.cell_d = cell_d  # (cells, n) m^2/s, at rest
         self._setup_activation(problem, mesh, cell_d * cell_s[:, None])
         self._setup_capacitance(problem, mesh)
@@ -356,10 +358,14 @@ class Model:
                 out[g] = float(vol @ state[cells, comp]) / float(vol.sum())
         return out
 
+    def _mean_abs(self, i: float) -> float:
+        """|i| (A/m^2), or its mean over a cycle-averaged pulse train."""
+        return abs(i) if self.cycle is None else self.cycle[0] + self.cycle[1]
+
     def activation_rhs(self, i: float, state: np.ndarray) -> np.ndarray:
         """da/dt (1/s) of every state at current density i (A/m^2, reference) and
         compartment states ``state`` (the vasodilator's level)."""
-        local = abs(i) / self.act_scale
+        local = self._mean_abs(i) / self.act_scale
         drug = self._drug_level(state)
         drive = local / self.act_charge + self.act_drug_rate * drug / (drug + self.act_ec50)
         return np.asarray(drive * (1.0 - self.activation) - self.activation / self.act_tau)
@@ -369,7 +375,7 @@ class Model:
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """d(da/dt)/da (1/s, diagonal), d(da/dt)/di (m^2/(A s)) and d(da/dt)/dT of the
         compartment totals (nact, nc, m; m^3/(mol s))."""
-        local = abs(i) / self.act_scale
+        local = self._mean_abs(i) / self.act_scale
         drug = self._drug_level(state)
         sat = drug / (drug + self.act_ec50)
         da = -(local / self.act_charge + self.act_drug_rate * sat + 1.0 / self.act_tau)
@@ -532,7 +538,14 @@ class Model:
 
     def electrode_flux(self, end: _End, anodic_current: float) -> np.ndarray:
         """Species released into the medium (mol/(m^2 s)) by an end's electrode passing
-        the given anodic current density (A/m^2; negative = cathodic)."""
+        the given anodic current density (A/m^2; negative = cathodic). Under a
+        cycle-averaged pulse train (``cycle``) the mean anodic and cathodic parts react
+        separately."""
+        if self.cycle is not None:
+            ia, ic = self.cycle[0], self.cycle[1]
+            if end is self.right:
+                ia, ic = ic, ia  # the right electrode's anodic current is -i
+            return (end.anodic * ia + end.cathodic * ic) / FARADAY
         if anodic_current >= 0:
             return end.anodic * (anodic_current / FARADAY)
         return end.cathodic * (-anodic_current / FARADAY)

@@ -217,12 +217,19 @@ Boundary = ElectrodeBoundary | FixedBoundary | ReservoirBoundary | NoFluxBoundar
 class Segment:
     """A piece of the control program. mode "current": i(t) in A/m^2 goes linearly from
     ``start`` to ``end`` over ``duration`` (s); mode "voltage": the voltage phi(0) - phi(L)
-    in V does the same and the current follows. The integrator restarts at each segment."""
+    in V does the same and the current follows. The integrator restarts at each segment.
+
+    ``cycle``: a cycle-averaged pulse train (A/m^2): (mean anodic current, mean cathodic
+    current, peak |i|) over a period much shorter than transport times. The segment then
+    runs at its mean current ``start`` = ``end`` = anodic - cathodic, electrodes react with
+    the mean anodic and cathodic parts separately (an inert electrode makes acid and
+    alkali within one biphasic cycle), and |i|-driven states see the mean |i|."""
 
     duration: float
     start: float
     end: float
     mode: Literal["current", "voltage"] = "current"
+    cycle: tuple[float, float, float] | None = None
 
 
 @dataclass(frozen=True)

@@ -39,7 +39,7 @@ from ionto.simulate.problem import (
     Systemic,
 )
 
-FORMAT_VERSION = 6
+FORMAT_VERSION = 7
 
 
 def problem_to_dict(problem: Problem) -> dict[str, Any]:
@@ -112,7 +112,10 @@ def problem_from_dict(data: dict[str, Any]) -> Problem:
         ),
         left=_boundary(data["left"]),
         right=_boundary(data["right"]),
-        control=tuple(Segment(**s) for s in data["control"]),
+        control=tuple(
+            Segment(**{**s, "cycle": None if s.get("cycle") is None else tuple(s["cycle"])})
+            for s in data["control"]
+        ),
         mesh=MeshSpec(**data["mesh"]),
         temperature=data["temperature"],
         smoothing=data["smoothing"],

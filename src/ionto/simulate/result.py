@@ -31,6 +31,7 @@ class Snapshot:
     q: np.ndarray
     i: float
     plasma: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    cycle: tuple[float, float, float] | None = None  # a cycle-averaged train's currents
 
 
 class Evaluator:
@@ -40,6 +41,7 @@ class Evaluator:
         self.model = model
         self.snap = snap
         self.i = snap.i
+        model.cycle = snap.cycle
         if snap.plasma.size == model.nsys + model.nact + 2 * model.ncap:
             model.set_border(snap.plasma)
         self.c = model.full(snap.y)

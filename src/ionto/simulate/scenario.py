@@ -293,6 +293,7 @@ class ControlIn(StrictModel):
     pulses: Count | None = None
     period: Duration | None = None
     duty: Duty | None = None
+    averaged: bool | None = None
 
 
 class MeshIn(StrictModel):

@@ -885,6 +885,12 @@ def build_problem(s: Scenario) -> Problem:
     left = _boundary(s, "left", ctx)
     right = _boundary(s, "right", ctx, right_area)
     segments = control_segments(s)
+    if s.compliance_voltage is not None and any(seg.cycle for _, _, seg in segments):
+        raise ConfigError(
+            "compliance_voltage",
+            message="applies to every pulse: resolve the pulse trains (averaged = false) to "
+            "run them against a compliance voltage",
+        )
     check_current_path(segments, left, right, s)
     duration = sum(seg.duration for _, _, seg in segments)
     _duplicates((r.name for r in s.report), "report", "report")

@@ -107,6 +107,7 @@ class _SegmentSystem:
         z_state, _ = self.split(y)
         i = self.current(t, y)
         model = self.model
+        model.cycle = self.segment.cycle
         if self.nsys or self.nact or self.ncap:
             model.set_border(self.plasma(y))
         out, q, data = model.dae_rhs(z_state, i, jac)
@@ -254,7 +255,9 @@ class _SegmentSystem:
         states kept, every algebraic unknown solved) and its current density."""
         model.set_border(plasma)
         if not self.voltage_mode:
-            flat = consistent_state(model, self.t_start, state, self.segment.start, u_guess)
+            flat = consistent_state(
+                model, self.t_start, state, self.segment.start, u_guess, self.segment.cycle
+            )
             return np.concatenate([flat, plasma]), self.segment.start
         i = solve_current_for_voltage(model, state, self.segment.start, i_guess, u_guess)
         flat = consistent_state(model, self.t_start, state, i, u_guess)
@@ -262,12 +265,18 @@ class _SegmentSystem:
 
 
 def consistent_state(
-    model: Model, t: float, state: np.ndarray, i: float, u_guess: np.ndarray | None
+    model: Model,
+    t: float,
+    state: np.ndarray,
+    i: float,
+    u_guess: np.ndarray | None,
+    cycle: tuple[float, float, float] | None = None,
 ) -> np.ndarray:
     """Flat Z at current density i with every algebraic unknown solved for the given
     compartment states (their totals in compartments with volume are kept)."""
+    model.cycle = cycle
     u = model.initial_u(state, i) if u_guess is None else u_guess
-    hold = _SegmentSystem(model, Segment(1.0, i, i), t)
+    hold = _SegmentSystem(model, Segment(1.0, i, i, cycle=cycle), t)
     flat = np.concatenate([model.pack(state, u).ravel(), model.border_now()])
     return make_consistent(hold, t, flat, hold.damped)[: hold.nband]
 
@@ -508,8 +517,13 @@ class _Exposure:
         y_new: np.ndarray,
     ) -> None:
         i0, i1 = abs(system.current(t_prev, y_prev)), abs(system.current(t, y_new))
+        peak = max(i0, i1)
+        cycle = system.segment.cycle
+        if cycle is not None:  # a cycle-averaged train: mean |i| and the pulses' peak
+            i0 = i1 = cycle[0] + cycle[1]
+            peak = cycle[2]
         for side, scale in enumerate(self.scales):
-            self.peak[side] = max(self.peak[side], i0 / scale, i1 / scale)
+            self.peak[side] = max(self.peak[side], peak / scale)
             self.charge[side] += 0.5 * (i0 + i1) * (t - t_prev) / scale
         if self.has_h:
             z_state, _ = system.split(y_new)
@@ -591,6 +605,12 @@ def simulate(
         limited = (
             limit is not None and seg.mode == "current" and (seg.start != 0.0 or seg.end != 0.0)
         )
+        if limited and seg.cycle is not None:
+            raise ConfigError(
+                "control",
+                message="a compliance voltage applies to every pulse: resolve the pulses "
+                "(averaged = false) to run a pulse train against a compliance voltage",
+            )
         capped = False  # running at the compliance voltage (voltage control)
         t_here = t0
         switches = 0
@@ -621,7 +641,7 @@ def simulate(
             z0, _ = system.split(state)
             y = z0[:-1, 1:].copy()  # zero-volume nodes and free concentrations polished
             if t_here == t0:
-                after[t0] = Snapshot(t0, y.copy(), q.copy(), i_now, plasma.copy())
+                after[t0] = Snapshot(t0, y.copy(), q.copy(), i_now, plasma.copy(), sub.cycle)
                 if t0 == 0.0:
                     before[t0] = after[t0]
 
@@ -635,6 +655,7 @@ def simulate(
                     qs.copy(),
                     system.current(t, st),
                     system.plasma(st).copy(),
+                    system.segment.cycle,
                 )
                 before[t] = snap
                 after[t] = snap
