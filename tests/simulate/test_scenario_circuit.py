@@ -74,6 +74,11 @@ def test_P3_compliance_limits_the_example(example_result: Any) -> None:
     summary = example_result.summary()
     assert summary["time at compliance voltage [s]"] > 60.0
     assert summary["charge passed [C/m^2]"] < 2400.0
+    # the exposure's charge densities: the same charge over each site's own area (P10)
+    left = summary["charge density at the left (active) electrode [C/m^2]"]
+    right = summary["charge density at the right (indifferent) electrode [C/m^2]"]
+    assert left == pytest.approx(summary["charge passed [C/m^2]"], rel=1e-12)
+    assert right == pytest.approx(left / 4.0, rel=1e-12)
 
 
 TAP_WATER = """

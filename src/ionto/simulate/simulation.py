@@ -482,9 +482,9 @@ def _compliance_event(
 class _Exposure:
     """Irritation and burn-risk indicators of both electrode sites (claim P10), over
     every accepted step: the peak local current density (A/m^2 of the site's own area),
-    the local charge density passed (integral of |i| / s, C/m^2; trapezoidal over the
-    steps, exact for constant current) and, with H+, the largest pH excursion at the
-    electrode's face from its value at t = 0."""
+    the local charge density passed (integral of |i| / s, C/m^2, from the charge
+    quadrature of every control piece, exact) and, with H+, the largest pH excursion at
+    the electrode's face from its value at t = 0."""
 
     def __init__(self, model: Model) -> None:
         self.model = model
@@ -516,21 +516,39 @@ class _Exposure:
         t: float,
         y_new: np.ndarray,
     ) -> None:
-        i0, i1 = abs(system.current(t_prev, y_prev)), abs(system.current(t, y_new))
-        peak = max(i0, i1)
-        cycle = system.segment.cycle
-        if cycle is not None:  # a cycle-averaged train: mean |i| and the pulses' peak
-            i0 = i1 = cycle[0] + cycle[1]
-            peak = cycle[2]
-        for side, scale in enumerate(self.scales):
-            self.peak[side] = max(self.peak[side], peak / scale)
-            self.charge[side] += 0.5 * (i0 + i1) * (t - t_prev) / scale
+        self.current(system, abs(system.current(t, y_new)))
         if self.has_h:
             z_state, _ = system.split(y_new)
             for side, ph in enumerate(self._ph(z_state[:-1, 1:])):
                 if math.isfinite(ph) and math.isfinite(self.ph0[side]):
                     dev = abs(ph - self.ph0[side])
                     self.ph_excursion[side] = max(self.ph_excursion[side], dev)
+
+    def current(self, system: _SegmentSystem, i: float) -> None:
+        """Record |i| (A/m^2) flowing under ``system`` (a train: its pulses' peak)."""
+        cycle = system.segment.cycle
+        peak = abs(i) if cycle is None else cycle[2]
+        for side, scale in enumerate(self.scales):
+            self.peak[side] = max(self.peak[side], peak / scale)
+
+    def piece(
+        self, system: _SegmentSystem, t0: float, t1: float, q0: np.ndarray, q1: np.ndarray
+    ) -> None:
+        """Add the charge density of a control piece from t0 to t1 (s): from the charge
+        that entered at the left end (quadratures q0 -> q1), or exactly for a ramp
+        through zero or a cycle-averaged train."""
+        seg = system.segment
+        dt = t1 - t0
+        if seg.cycle is not None:
+            passed = (seg.cycle[0] + seg.cycle[1]) * dt
+        elif not system.voltage_mode and system.setpoint(t0) * system.setpoint(t1) < 0:
+            a, b = system.setpoint(t0), system.setpoint(t1)
+            passed = dt * (a * a + b * b) / (2.0 * (abs(a) + abs(b)))
+        else:
+            nb = self.model.nbal
+            passed = abs(FARADAY * float(self.model.zbal @ (q1[:nb] - q0[:nb])))
+        for side, scale in enumerate(self.scales):
+            self.charge[side] += passed / scale
 
     def summary(self) -> dict[str, float]:
         out: dict[str, float] = {}
@@ -640,6 +658,8 @@ def simulate(
                     continue
             z0, _ = system.split(state)
             y = z0[:-1, 1:].copy()  # zero-volume nodes and free concentrations polished
+            exposure.current(system, i_now)
+            q_here = q.copy()
             if t_here == t0:
                 after[t0] = Snapshot(t0, y.copy(), q.copy(), i_now, plasma.copy(), sub.cycle)
                 if t0 == 0.0:
@@ -699,7 +719,9 @@ def simulate(
                 y = z_state[:-1, 1:].copy()
                 plasma = system.plasma(hit.y).copy()
                 i_now = system.current(hit.t, hit.y)
+                exposure.piece(system, t_here, hit.t, q_here, hit.q)
                 q, h, t_here = hit.q, hit.h, hit.t
+                q_here = q.copy()
                 if capped:
                     at_limit[-1][1] = t_here
                 else:
@@ -719,6 +741,7 @@ def simulate(
                 state = hit.y  # the switch falls on the end of the piece
             except StepFailure as exc:
                 raise _solver_error(model, system, exc) from exc
+            exposure.piece(system, t_here, t1, q_here, q)
             break
         z_state, _ = system.split(state)
         y = z_state[:-1, 1:].copy()
