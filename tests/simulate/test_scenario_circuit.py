@@ -65,6 +65,12 @@ def test_P3_both_sites_have_their_own_pH_and_the_body_its_resistance(
     assert r["voltage_5min"] > 10 * body * current  # the skins dominate
     assert max(example_result.balance.values()) < 1e-12
     assert r["lidocaine_reaching_indifferent_site"] < 1e-9 * r["lidocaine_into_skin_end"]
+    # each site has its own impedance: the indifferent skin (saline, 40 cm^2) keeps a
+    # specific resistance near the forearm's 30 kohm cm^2 at rest (per active m^2 x 4),
+    # the active one (loaded with the less mobile lidocaine) is far higher
+    specific_indifferent = 4.0 * r["resistance_indifferent_skin_5min"]  # ohm m^2
+    assert 1.0 < specific_indifferent < 10.0
+    assert r["resistance_active_skin_5min"] > 2.0 * specific_indifferent
 
 
 def test_P3_compliance_limits_the_example(example_result: Any) -> None:

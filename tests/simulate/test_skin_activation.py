@@ -204,3 +204,28 @@ time = "0 min"
     assert 2.0 < ratio < 4.0, ratio  # measured "approximately 3"
     assert r["r_after"] < r["r_rest"] / 10  # the barrier opened under current
     assert max(result.balance.values()) < 1e-12
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "match"),
+    [
+        ('smoothing = "0 um"', 'smoothing = "0.5 um"', "smoothing"),
+        ('type = "human"', 'type = "porcine"', "activation data"),
+    ],
+)
+def test_bad_activation_input(old: str, new: str, match: str, tmp_path: Path) -> None:
+    """Activation needs sharp layers and a skin type with activation data."""
+    from ionto.core.errors import ConfigError
+
+    text = (ROOT / "examples" / "lidocaine_forearm.toml").read_text()
+    text = text.replace(
+        'tissue = { "Na+" = "140 mM" }',
+        'tissue = { "Na+" = "140 mM" }\nconductance_activation = true',
+    )
+    if new.startswith("type"):
+        text = text.replace('site = "forearm"\n', "", 1)
+    assert old in text
+    path = tmp_path / "bad.toml"
+    path.write_text(text.replace(old, new, 1))
+    with pytest.raises(ConfigError, match=match):
+        load_problem(path)

@@ -17,7 +17,7 @@ import numpy as np
 
 from ionto.core.errors import ConfigError, SolverError
 from ionto.simulate.chemistry import H_PLUS
-from ionto.simulate.electrodes import schedule
+from ionto.simulate.electrodes import reaction_of, schedule
 from ionto.simulate.mesh import build_mesh
 from ionto.simulate.model import Model
 from ionto.simulate.problem import FARADAY, Problem, Segment
@@ -495,6 +495,12 @@ class _Exposure:
         self.ph_excursion = [0.0, 0.0]
         self.ph0 = [float("nan"), float("nan")]
         self.has_h = H_PLUS in model.names
+        problem = model.problem
+        self.sides = [
+            side
+            for side, end in enumerate((problem.left, problem.right))
+            if reaction_of(end) is not None
+        ]
 
     def _ph(self, y: np.ndarray) -> tuple[float, float]:
         k = self.model.names.index(H_PLUS)
@@ -553,6 +559,8 @@ class _Exposure:
     def summary(self) -> dict[str, float]:
         out: dict[str, float] = {}
         for side, name in enumerate(("left (active)", "right (indifferent)")):
+            if side not in self.sides:
+                continue  # a bath or a wall: no electrode there
             out[f"peak current density at the {name} electrode [A/m^2]"] = self.peak[side]
             out[f"charge density at the {name} electrode [C/m^2]"] = self.charge[side]
             if self.has_h:
