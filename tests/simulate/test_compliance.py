@@ -83,7 +83,7 @@ def test_compliance_switches_at_the_analytic_times_of_an_ohmic_load() -> None:
     i_late = 20.0 - 2.0 * (24.0 - 15.0)
     assert result.reports["i_late"] == pytest.approx(i_late, rel=1e-10)
     assert result.reports["v_late"] == pytest.approx(i_late * R_AREA, rel=1e-8)
-    assert result.summary()["time at compliance voltage [s]"] == pytest.approx(
+    assert result.summary()["time at the source's limit [s]"] == pytest.approx(
         t_off - t_on, rel=1e-7
     )
     assert max(result.balance.values()) < 1e-12
@@ -143,3 +143,43 @@ def test_current_falls_at_the_limit_and_recovers_after_a_rest() -> None:
     charge = FARADAY * float(z @ result.totals["in_left"])
     assert charge < i_set * 21.0  # less than the set charge: current was lost at the limit
     assert FARADAY * float(z @ result.totals["out_right"]) == pytest.approx(charge, rel=1e-9)
+
+
+def test_current_limit_of_a_voltage_source_switches_at_the_analytic_times() -> None:
+    """The dual: a voltage source (a tap-water device) with a current limit drives a
+    resistor with a voltage ramp up, hold and ramp down. The current reaches the limit
+    at I_lim R / k, is held there (the voltage then is I_lim R, below the set voltage),
+    and voltage control resumes once the falling set voltage drops below I_lim R."""
+    i_lim = 10.0  # A/m^2
+    v_max = 0.02
+    k = v_max / 10.0  # V/s
+    problem = dataclasses.replace(
+        _ohmic(
+            (
+                Segment(10.0, 0.0, v_max, "voltage"),
+                Segment(5.0, v_max, v_max, "voltage"),
+                Segment(10.0, v_max, 0.0, "voltage"),
+            ),
+            1.0,
+            (
+                ReportSpec("i_hold", "current", 12.0),
+                ReportSpec("v_hold", "voltage", 12.0),
+                ReportSpec("i_late", "current", 24.0),
+            ),
+        ),
+        compliance_voltage=None,
+        current_limit=i_lim,
+    )
+    result = simulate(problem)
+    v_at_limit = i_lim * R_AREA
+    assert v_max > v_at_limit
+    t_on = v_at_limit / k
+    t_off = 15.0 + (v_max - v_at_limit) / k
+    ((a, b),) = result.compliance_intervals
+    assert a == pytest.approx(t_on, rel=1e-8)
+    assert b == pytest.approx(t_off, rel=1e-8)
+    assert result.reports["i_hold"] == pytest.approx(i_lim, rel=1e-10)
+    assert result.reports["v_hold"] == pytest.approx(v_at_limit, rel=1e-8)
+    v_late = v_max - k * (24.0 - 15.0)
+    assert result.reports["i_late"] == pytest.approx(v_late / R_AREA, rel=1e-8)
+    assert max(result.balance.values()) < 1e-12

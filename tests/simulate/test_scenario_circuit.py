@@ -78,7 +78,7 @@ def test_P3_compliance_limits_the_example(example_result: Any) -> None:
     and passes less than the set charge (40 mA*min on 10 cm^2 = 2400 C/m^2)."""
     assert example_result.reports["voltage_5min"] == pytest.approx(40.0, rel=1e-9)
     summary = example_result.summary()
-    assert summary["time at compliance voltage [s]"] > 60.0
+    assert summary["time at the source's limit [s]"] > 60.0
     assert summary["charge passed [C/m^2]"] < 2400.0
     # the exposure's charge densities: the same charge over each site's own area (P10)
     left = summary["charge density at the left (active) electrode [C/m^2]"]
@@ -243,3 +243,18 @@ def test_bad_circuit_input(edit: Any, match: str) -> None:
     edit(data)
     with pytest.raises(ConfigError, match=match):
         problem_from_dict(data)
+
+
+def test_P3_tap_water_device_holds_its_current_limit() -> None:
+    """The same trays behind a voltage source with a 2 mA current limit (Hidrex-style:
+    a voltage setpoint with a hard current limit): the current is held at the limit
+    while 15 V would drive more, and the exposure's peak is the limit."""
+    data = _data()
+    data["current_limit"] = "2 mA"
+    result = simulate(problem_from_dict(data))
+    r = result.reports
+    assert r["i_1"] * 100e-4 == pytest.approx(2e-3, rel=1e-9)
+    assert result.compliance_intervals and result.compliance_intervals[0][0] == 0.0
+    peak = result.exposure["peak current density at the left (active) electrode [A/m^2]"]
+    assert peak == pytest.approx(0.2, rel=1e-9)
+    assert max(result.balance.values()) < 1e-12

@@ -356,6 +356,7 @@ class Problem:
     solver: SolverSpec = field(default_factory=SolverSpec)
     title: str = ""
     compliance_voltage: float | None = None
+    current_limit: float | None = None
 
     @property
     def reference_area(self) -> float | None:

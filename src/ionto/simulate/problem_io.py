@@ -39,7 +39,7 @@ from ionto.simulate.problem import (
     Systemic,
 )
 
-FORMAT_VERSION = 7
+FORMAT_VERSION = 8
 
 
 def problem_to_dict(problem: Problem) -> dict[str, Any]:
@@ -131,6 +131,7 @@ def problem_from_dict(data: dict[str, Any]) -> Problem:
         solver=SolverSpec(**data["solver"]),
         title=data["title"],
         compliance_voltage=data["compliance_voltage"],
+        current_limit=data["current_limit"],
     )
 
 

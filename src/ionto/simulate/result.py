@@ -288,7 +288,8 @@ class Result:
     final_first_layer_release: np.ndarray = field(default_factory=lambda: np.zeros(0))
     faces: np.ndarray = field(default_factory=lambda: np.zeros(0))  # (cells + 1,) m
     fluxes: np.ndarray = field(default_factory=lambda: np.zeros(0))  # (times, species, faces)
-    # (start, end) in s of every stretch the source spent at its compliance voltage
+    # (start, end) in s of every stretch the source spent at its limit (the compliance
+    # voltage of a current source, the current limit of a voltage source)
     compliance_intervals: list[tuple[float, float]] = field(default_factory=list)
     # irritation / burn-risk indicators of both electrode sites (claim P10)
     exposure: dict[str, float] = field(default_factory=dict)
@@ -407,8 +408,8 @@ class Result:
                     )
         if self.voltage.size:
             out["peak |voltage| at output times [V]"] = float(np.max(np.abs(self.voltage)))
-        if self.problem.compliance_voltage is not None:
-            out["time at compliance voltage [s]"] = float(
+        if self.problem.compliance_voltage is not None or self.problem.current_limit is not None:
+            out["time at the source's limit [s]"] = float(
                 sum(b - a for a, b in self.compliance_intervals)
             )
         out.update(self.exposure)

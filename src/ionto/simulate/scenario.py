@@ -366,6 +366,7 @@ class Scenario(StrictModel):
     skin: SkinIn | None = None
     circuit: CircuitIn | None = None
     compliance_voltage: PositiveVoltage | None = None
+    current_limit: Annotated[float, quantity("A", gt=0)] | None = None
     reactions: list[ReactionIn] = Field(default_factory=list)
     equilibria: list[EquilibriumIn] = Field(default_factory=list)
     systemic: list[SystemicIn] = Field(default_factory=list)

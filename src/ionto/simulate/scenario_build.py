@@ -739,6 +739,19 @@ def _with_hyperaemia(
     )
 
 
+def _current_limit(s: Scenario) -> float | None:
+    """The voltage source's current limit as a density (A/m^2 of ``electrode_area``)."""
+    if s.current_limit is None:
+        return None
+    if s.electrode_area is None:
+        raise ConfigError(
+            "current_limit",
+            message='needs a top-level electrode_area (e.g. "10 cm^2") to turn the current '
+            "limit into a current density",
+        )
+    return s.current_limit / s.electrode_area
+
+
 def _blood_conductivity(s: Scenario, exchange: Mapping[str, float]) -> float:
     """Conductivity (S/m) of the blood-side solution: F^2/(RT) sum z^2 D c over the
     [exchange] concentrations (totals taken as free ions: acid-base partners are a small
@@ -925,6 +938,7 @@ def build_problem(s: Scenario) -> Problem:
         systemic=systemic,
         treated_area=s.electrode_area,
         compliance_voltage=s.compliance_voltage,
+        current_limit=_current_limit(s),
         reactions=reactions,
         output_times=output_times(s, duration),
         reports=reports,

@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 import time as _time
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 
@@ -440,34 +440,27 @@ def _locate(
     return b
 
 
-def _compliance_event(
+def _limit_event(
     model: Model,
     system: _SegmentSystem,
-    capped: bool,
-    limit: float,
-    i_set: Callable[[float], float],
+    watch_current: bool,
+    bound: Callable[[float], float],
 ) -> Callable[[float, np.ndarray, float, np.ndarray], float | None]:
-    """The switch of a compliance-limited current source. Under current control: |V|
-    reaches ``limit`` (V). At the limit (voltage control): the current the limit drives
-    reaches the set current i_set(t) (A/m^2) again. Crossings beyond a hysteresis of 1e-9
-    relative fire; the returned offset is where the step crossed (see ``_locate``)."""
-    if capped:
-        scale = 1e-300
+    """The switch of a source at one of its limits: fires when |x| reaches bound(t), x
+    the current density (A/m^2) if ``watch_current`` else the voltage (V). A current
+    source watches its voltage against the compliance, and at the compliance its current
+    against the set current; a voltage source watches its current against the current
+    limit, and at the limit its voltage against the set voltage. Crossings beyond a
+    hysteresis of 1e-9 relative fire; the offset is where the step crossed (``_locate``)."""
 
-        def g(t: float, y: np.ndarray) -> float:
-            return abs(i_set(t)) - abs(system.current(t, y))
-
-    else:
-        scale = limit
-
-        def g(t: float, y: np.ndarray) -> float:
-            z_state, _ = system.split(y)
-            return limit - abs(model.voltage_of(z_state[:, 0]))
+    def g(t: float, y: np.ndarray) -> float:
+        if watch_current:
+            return abs(bound(t)) - abs(system.current(t, y))
+        z_state, _ = system.split(y)
+        return abs(bound(t)) - abs(model.voltage_of(z_state[:, 0]))
 
     def event(t_prev: float, y_prev: np.ndarray, t: float, y_new: np.ndarray) -> float | None:
-        nonlocal scale
-        if capped:
-            scale = max(abs(i_set(t_prev)), abs(i_set(t)), 1e-300)
+        scale = max(abs(bound(t_prev)), abs(bound(t)), 1e-300)
         g1 = g(t, y_new)
         if g1 >= -1e-9 * scale:
             return None
@@ -616,8 +609,7 @@ def simulate(
         raise ConfigError("control", message=str(exc)) from None
     exposure = _Exposure(model)
     exposure.start(y)
-    limit = problem.compliance_voltage
-    at_limit: list[list[float]] = []  # [start, end] of each stretch at the compliance voltage
+    at_limit: list[list[float]] = []  # [start, end] of each stretch at a source limit
     for k, piece in enumerate(pieces):
         seg = piece.segment
         t0 = piece.t_start
@@ -628,24 +620,27 @@ def simulate(
         def i_set(t: float, seg: Segment = seg, t0: float = t0, slope: float = slope) -> float:
             return seg.start + slope * (t - t0)
 
-        limited = (
-            limit is not None and seg.mode == "current" and (seg.start != 0.0 or seg.end != 0.0)
-        )
+        # the source's limit in this piece: the compliance voltage of a current source, or
+        # the current limit of a voltage source (V or A/m^2), None when it cannot bind
+        voltage_piece = seg.mode == "voltage"
+        limit = problem.current_limit if voltage_piece else problem.compliance_voltage
+        limited = limit is not None and (seg.start != 0.0 or seg.end != 0.0)
         if limited and seg.cycle is not None:
             raise ConfigError(
                 "control",
                 message="a compliance voltage applies to every pulse: resolve the pulses "
                 "(averaged = false) to run a pulse train against a compliance voltage",
             )
-        capped = False  # running at the compliance voltage (voltage control)
+        capped = False  # running at the limit (under the other kind of control)
         t_here = t0
         switches = 0
         while True:
             if capped:
                 assert limit is not None
                 level = i_set(t_here) or i_set(t1)
-                volts = limit if level > 0 else -limit
-                sub = Segment(t1 - t_here, volts, volts, "voltage")
+                held = limit if level > 0 else -limit
+                other: Literal["current", "voltage"] = "current" if voltage_piece else "voltage"
+                sub = Segment(t1 - t_here, held, held, other)
             else:
                 sub = Segment(t1 - t_here, i_set(t_here), i_set(t1), seg.mode)
             system = _SegmentSystem(model, sub, t_here)
@@ -660,8 +655,9 @@ def simulate(
             if limited and not capped:
                 assert limit is not None
                 z_start, _ = system.split(state)
-                if abs(model.voltage_of(z_start[:, 0])) > limit * (1.0 + 1e-9):
-                    capped = True  # the set current is out of reach from the start
+                now = abs(i_now) if voltage_piece else abs(model.voltage_of(z_start[:, 0]))
+                if now > limit * (1.0 + 1e-9):
+                    capped = True  # the setpoint is out of reach from the start
                     at_limit.append([t_here, t1])
                     continue
             z0, _ = system.split(state)
@@ -698,11 +694,21 @@ def simulate(
                 _watch_events(model, system, watch, events, t_prev, y_prev, t, y_new)
                 exposure.step(system, t_prev, y_prev, t, y_new)
 
-            event = (
-                _compliance_event(model, system, capped, float(limit), i_set)
-                if limited and limit is not None
-                else None
-            )
+            event = None
+            if limited and limit is not None:
+                fixed_limit = float(limit)
+
+                def at_limit_value(t: float, v: float = fixed_limit) -> float:
+                    return v
+
+                # watch the current when it is the free quantity: a voltage source below its
+                # current limit, or a current source held at its compliance voltage
+                event = _limit_event(
+                    model,
+                    system,
+                    watch_current=voltage_piece != capped,
+                    bound=i_set if capped else at_limit_value,
+                )
             try:
                 state, q, h = integrate_segment(
                     system,
@@ -738,8 +744,8 @@ def simulate(
                 switches += 1
                 if switches > 10_000:
                     raise SolverError(
-                        "the current source switches between current and compliance-voltage "
-                        "control more than 10000 times in one control piece",
+                        "the source switches between its setpoint and its limit more than "
+                        "10000 times in one control piece",
                         t_here,
                         "raise the compliance voltage or tighten rtol",
                     ) from None
