@@ -62,3 +62,33 @@ def test_vasodilator_needs_hyperaemia(tmp_path: Path) -> None:
     path.write_text(ACH.read_text().replace("hyperaemia = true\n", ""))
     with pytest.raises(ConfigError, match="hyperaemia"):
         load_problem(path)
+
+
+@pytest.mark.parametrize("name", ["two_site_lidocaine.toml", "acetylcholine_perfusion.toml"])
+def test_new_problem_fields_survive_the_cache(name: str, tmp_path: Path) -> None:
+    """Areas, activations, hyperaemia, capacitance, cycle-averaged segments and source
+    limits round-trip through the JSON of the scenario cache."""
+    import dataclasses
+    import json
+
+    from ionto.simulate.problem import Segment
+    from ionto.simulate.problem_io import problem_from_dict, problem_to_dict
+
+    text = (
+        (ROOT / "examples" / name)
+        .read_text()
+        .replace(
+            'tissue = { "Na+" = "140 mM" }',
+            'tissue = { "Na+" = "140 mM" }\nconductance_activation = true\nsc_capacitance = true',
+        )
+    )
+    path = tmp_path / name
+    path.write_text(text)
+    problem = load_problem(path)
+    problem = dataclasses.replace(
+        problem,
+        control=(*problem.control, Segment(1.0, 1.0, 1.0, cycle=(1.5, 0.5, 4.0))),
+        current_limit=3.0,
+    )
+    again = problem_from_dict(json.loads(json.dumps(problem_to_dict(problem))))
+    assert again == problem
