@@ -47,3 +47,33 @@ def test_bad_skin_input(old: str, new: str, match: str, tmp_path: Path) -> None:
     path.write_text(text.replace(old, new, 1))
     with pytest.raises(ConfigError, match=match):
         load_problem(path)
+
+
+def test_P1_sc_capacitance_from_the_skin_set_leaves_dc_delivery_unchanged(
+    tmp_path: Path,
+) -> None:
+    """[skin] sc_capacitance: the forearm SC (0.03 uF/cm^2, RC about a millisecond) in
+    parallel with its ionic path. Under the example's ramped DC the delivery equals the
+    run without it to 1e-4, and every balance closes to round-off."""
+    text = EXAMPLE.read_text().replace(
+        'tissue = { "Na+" = "140 mM" }', 'tissue = { "Na+" = "140 mM" }\nsc_capacitance = true'
+    )
+    path = tmp_path / "cap.toml"
+    path.write_text(text)
+    problem = load_problem(path)
+    assert problem.layers[1].capacitance == pytest.approx(0.03e-6 / 1e-4)
+    with_cap = simulate(problem)
+    plain = simulate(load_problem(EXAMPLE))
+    key = "delivered_into_skin_end"
+    assert with_cap.reports[key] == pytest.approx(plain.reports[key], rel=1e-4)
+    assert max(with_cap.balance.values()) < 1e-12
+
+
+def test_a_capacitive_first_layer_is_refused(tmp_path: Path) -> None:
+    text = EXAMPLE.read_text().replace(
+        'max_cell = "50 um"', 'max_cell = "50 um"\ncapacitance = "1 uF/cm^2"', 1
+    )
+    path = tmp_path / "cap.toml"
+    path.write_text(text)
+    with pytest.raises(ConfigError, match=r"layers\[0\].capacitance"):
+        load_problem(path)

@@ -108,6 +108,12 @@ def schedule(problem: Problem) -> list[Piece]:
             pieces.append(Piece(seg, t))
             t += seg.duration
         return pieces
+    if problem.compliance_voltage is not None:
+        raise ValueError(
+            "an electrode with a capacity behind a compliance-limited source is not "
+            "supported yet (the charge it passes is not known in advance): drop the "
+            "capacity or the compliance voltage"
+        )
     if any(seg.mode == "voltage" for seg in problem.control):
         raise ValueError(
             "an electrode with a capacity under voltage control is not supported yet: "

@@ -51,14 +51,15 @@ def solve_face_potential(
     d_over: np.ndarray,
     drift: np.ndarray,
     charge: np.ndarray,
-    target: float,
+    target: float | np.ndarray,
     u0: np.ndarray,
     max_iter: int = 60,
 ) -> np.ndarray:
     """Scaled potential steps u (one per face) with sum_k z_k N_k(u) = target.
 
     Arrays have shape (faces, species): c_a, c_b concentrations (mol/m^3); d_over = D/d
-    (m/s); drift = v d / D (-); charge z (species,); target = i/F (mol/(m^2 s)); u0 the
+    (m/s); drift = v d / D (-); charge z (species,); target = i/F (mol/(m^2 s), one value or
+    one per face); u0 the
     starting guess (faces,). Newton on a strictly decreasing function, with steps limited
     to 5 thermal voltages so a poor guess cannot throw it far off.
     """

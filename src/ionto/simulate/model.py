@@ -27,6 +27,7 @@ electroneutrality species) so every balance closes to round-off. Units: mol/m^3,
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -49,6 +50,8 @@ from ionto.simulate.problem import (
     Problem,
     ReservoirBoundary,
 )
+
+PLATE = 5e-6  # m: thickness over which a capacitive layer's surface charge is spread
 
 
 def _ratio(a: np.ndarray | float, b: np.ndarray) -> np.ndarray:
@@ -128,14 +131,25 @@ class Model:
 
         h = mesh.widths
         dist = 0.5 * (h[1:] + h[:-1])
+        # layer areas (a two-site circuit): every cell's cross-section relative to the
+        # reference (first layer's) area. Amounts, fluxes and the current density are per
+        # reference area: volumes are scaled by it, and each face's diffusivity by its
+        # conductance-weighted area (the series of the two half cells), so the current
+        # condition F sum z N = i (per reference area) holds on every face and the drift
+        # d/(D s) gives the local electroosmotic velocity kappa i / s.
+        cell_s = np.asarray(problem.area_scales())[mesh.layer_of_cell]
+        self.multi_area = bool(np.any(cell_s != 1.0))
+        self.cell_area_scale = cell_s
         # an immobile species (D = 0: fixed ionizable sites, bound drug) has zero face
         # diffusivity and no drift: _ratio gives 0 where it would divide by zero
         if problem.smoothing > 0:
             face_d = harmonic_face_diffusivity(problem, mesh.centres, factor) * d_w
+            if self.multi_area:
+                face_s = dist / (0.5 * h[:-1] / cell_s[:-1] + 0.5 * h[1:] / cell_s[1:])
+                face_d = face_d * face_s[:, None]
         else:
-            resistance = _ratio(0.5 * h[:-1, None], cell_d[:-1]) + _ratio(
-                0.5 * h[1:, None], cell_d[1:]
-            )
+            cds = cell_d * cell_s[:, None] if self.multi_area else cell_d
+            resistance = _ratio(0.5 * h[:-1, None], cds[:-1]) + _ratio(0.5 * h[1:, None], cds[1:])
             face_d = _ratio(dist[:, None], resistance)
         ends_x = np.array([0.0, problem.length])
         ind_e = layer_indicators(problem, ends_x)
@@ -145,7 +159,10 @@ class Model:
             if problem.smoothing > 0
             else np.vstack([cell_d[0], cell_d[-1]])
         )
-        half = (0.5 * h[0], 0.5 * h[-1])
+        if self.multi_area:
+            d_ends = d_ends * np.array([cell_s[0], cell_s[-1]])[:, None]
+            h = h * cell_s  # cell volumes per reference area
+        half = (0.5 * mesh.widths[0], 0.5 * mesh.widths[-1])
 
         self.left = self._end(problem.left, x_ends[0], cell_t[0] if cell_t.size else np.zeros(0))
         self.right = self._end(problem.right, x_ends[1], cell_t[-1] if cell_t.size else np.zeros(0))
@@ -161,7 +178,7 @@ class Model:
             if not end.node:
                 continue
             put = (lambda lst, v: lst.insert(0, v)) if side == 0 else (lambda lst, v: lst.append(v))
-            put(vols, np.array([end.volume]))
+            put(vols, np.array([end.volume * (cell_s[0] if side == 0 else cell_s[-1])]))
             put(xs, np.array([end.x_charge]))
             put(kx, np.zeros(1))
             put(tt, end.totals[None, :])
@@ -206,6 +223,11 @@ class Model:
         self._ext[-1] = self.right.c
         self._u_guess = np.zeros(self.solved.size)
         self.eo = problem.electroosmotic_coefficient
+        # (mean anodic, mean cathodic, peak) current density of a cycle-averaged train
+        self.cycle: tuple[float, float, float] | None = None
+        self.cell_d = cell_d  # (cells, n) m^2/s, at rest
+        self._setup_activation(problem, mesh, cell_d * cell_s[:, None])
+        self._setup_capacitance(problem, mesh)
 
         # blood-side totals and first-order reactions between unreactive components
         ext = np.array([[problem.exchange_concentrations.get(nm, 0.0) for nm in comp_names]])
@@ -249,6 +271,214 @@ class Model:
         self.initial_balance = self.balance_amounts(self.state0)
         self.initial_species = self.volumes @ self.full(self.state0)
         self._pattern: tuple[np.ndarray, np.ndarray] | None = None
+
+    # ------------------------------------------------------------------ activation
+    def _setup_activation(self, problem: Problem, mesh: Mesh, cds: np.ndarray) -> None:
+        """Slow states of layers (border unknowns, one per layer and kind): conduction
+        that opens under current (``Layer.activation``) and perfusion that rises under
+        current or with a vasodilator (``Layer.hyperaemia``).
+
+        Conduction: every face touching one of the layer's cells gets its conductance from
+        the two half-cell resistances r_a / g_a + r_b / g_b (g = 1 + gain a), so the
+        layer's diffusivities scale by g (sharp layers only). Perfusion: the layer's
+        exchange rates scale by 1 + gain p."""
+        acts: list[tuple[int, Any, bool]] = []
+        for k, la in enumerate(problem.layers):
+            if la.activation is not None:
+                acts.append((k, la.activation, False))
+            if la.hyperaemia is not None:
+                acts.append((k, la.hyperaemia, True))
+        self.nact = len(acts)
+        self.act_perfusion = np.array([perf for _, _, perf in acts], dtype=bool)
+        self.act_gain = np.array([a.gain for _, a, _ in acts])
+        self.act_charge = np.array([a.charge for _, a, _ in acts])
+        self.act_tau = np.array([a.tau_off for _, a, _ in acts])
+        scales = np.asarray(problem.area_scales())
+        self.act_scale = np.array([scales[k] for k, _, _ in acts])
+        self.activation = np.zeros(self.nact)
+        self.act_group = np.full(self.nc, -1)  # conduction state of each compartment
+        self.perf_group = np.full(self.nc, -1)  # perfusion state of each compartment
+        self._kex0 = self.kex.copy()
+        self.act_drug = np.full(self.nact, -1)  # component of the vasodilator, -1 none
+        self.act_ec50 = np.array([getattr(a, "drug_ec50", 1.0) for _, a, _ in acts])
+        self.act_drug_rate = np.array([getattr(a, "drug_rate", 0.0) for _, a, _ in acts])
+        self.act_cells: list[np.ndarray] = []
+        if not acts:
+            return
+        off = self.cell_offset
+        ncell = mesh.n_cells
+        for g, (k, a, perf) in enumerate(acts):
+            cells = off + np.flatnonzero(mesh.layer_of_cell == k)
+            self.act_cells.append(cells)
+            (self.perf_group if perf else self.act_group)[cells] = g
+            if perf and a.drug is not None:
+                comp = self.spec.component_index(a.drug)
+                if comp is None:
+                    raise ValueError(f"vasodilator {a.drug!r} is not a conserved total")
+                self.act_drug[g] = comp
+        if np.any(~self.act_perfusion) and problem.smoothing > 0:
+            raise ValueError("conductance activation needs sharp layers (smoothing 0)")
+        half = _ratio(0.5 * mesh.widths[:, None], cds)  # (cells, n) s/m per ref area
+        rc = np.zeros((self.nc, self.n))
+        rc[off : off + ncell] = half
+        nf = self.nc + 1
+        self._ra = np.zeros((nf, self.n))  # left half of each face
+        self._rb = np.zeros((nf, self.n))  # right half
+        self._ra[1:] = rc
+        self._rb[:-1] = rc
+        self._ga = np.full(nf, -1)
+        self._gb = np.full(nf, -1)
+        self._ga[1:] = self.act_group
+        self._gb[:-1] = self.act_group
+        self._act_faces = np.flatnonzero((self._ga >= 0) | (self._gb >= 0))
+        self.set_activation(self.activation)
+
+    def set_activation(self, a: np.ndarray) -> None:
+        """Activation states (-) the face conductances and exchange rates follow."""
+        self.activation = np.asarray(a, dtype=float).copy()
+        if not self.nact:
+            return
+        gain = np.append(1.0 + self.act_gain * self.activation, 1.0)  # index -1: none
+        f = self._act_faces
+        if f.size:
+            r = self._ra[f] / gain[self._ga[f]][:, None] + self._rb[f] / gain[self._gb[f]][:, None]
+            self.d_over[f] = _ratio(1.0, r)
+            self.drift[f] = r
+        if np.any(self.act_perfusion):
+            self.kex = self._kex0 * gain[self.perf_group]
+            self._vk = self.volumes * self.kex
+
+    def _drug_level(self, state: np.ndarray) -> np.ndarray:
+        """Mean vasodilator total (mol/m^3) over each state's layer (0 without one)."""
+        out = np.zeros(self.nact)
+        for g, comp in enumerate(self.act_drug):
+            if comp >= 0:
+                cells = self.act_cells[g]
+                vol = self.volumes[cells]
+                out[g] = float(vol @ state[cells, comp]) / float(vol.sum())
+        return out
+
+    def _mean_abs(self, i: float) -> float:
+        """|i| (A/m^2), or its mean over a cycle-averaged pulse train."""
+        return abs(i) if self.cycle is None else self.cycle[0] + self.cycle[1]
+
+    def activation_rhs(self, i: float, state: np.ndarray) -> np.ndarray:
+        """da/dt (1/s) of every state at current density i (A/m^2, reference) and
+        compartment states ``state`` (the vasodilator's level)."""
+        local = self._mean_abs(i) / self.act_scale
+        drug = self._drug_level(state)
+        drive = local / self.act_charge + self.act_drug_rate * drug / (drug + self.act_ec50)
+        return np.asarray(drive * (1.0 - self.activation) - self.activation / self.act_tau)
+
+    def activation_partials(
+        self, i: float, state: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """d(da/dt)/da (1/s, diagonal), d(da/dt)/di (m^2/(A s)) and d(da/dt)/dT of the
+        compartment totals (nact, nc, m; m^3/(mol s))."""
+        local = self._mean_abs(i) / self.act_scale
+        drug = self._drug_level(state)
+        sat = drug / (drug + self.act_ec50)
+        da = -(local / self.act_charge + self.act_drug_rate * sat + 1.0 / self.act_tau)
+        di = np.sign(i) / (self.act_scale * self.act_charge) * (1.0 - self.activation)
+        dt = np.zeros((self.nact, self.nc, self.m))
+        for g, comp in enumerate(self.act_drug):
+            if comp >= 0:
+                cells = self.act_cells[g]
+                vol = self.volumes[cells]
+                slope = self.act_drug_rate[g] * self.act_ec50[g] / (drug[g] + self.act_ec50[g]) ** 2
+                dt[g, cells, comp] = slope * (1.0 - self.activation[g]) * vol / vol.sum()
+        return da, di, dt
+
+    def perfusion(self, activation: np.ndarray) -> np.ndarray:
+        """Relative perfusion (-) of every compartment: 1 + gain p (1 outside)."""
+        gain = np.append(1.0 + self.act_gain * np.asarray(activation), 1.0)
+        return np.asarray(gain[self.perf_group]) if self.nact else np.ones(self.nc)
+
+    def cell_conductivity(self, state: np.ndarray, activation: np.ndarray) -> np.ndarray:
+        """Ohmic conductivity (S/m) of every mesh cell, F^2/RT sum z^2 D c, with the
+        activation states given."""
+        c = self.full(state)[self.cell_offset : self.cell_offset + self.mesh.n_cells]
+        d = self.cell_d
+        if self.nact:
+            gain = np.append(1.0 + self.act_gain * np.asarray(activation), 1.0)
+            grp = self.act_group[self.cell_offset : self.cell_offset + self.mesh.n_cells]
+            d = d * gain[grp][:, None]  # perfusion states are not in act_group
+        return np.asarray(FARADAY * self.f_t * ((d * c) @ (self.z**2)))
+
+    # ------------------------------------------------------------------ capacitance
+    def _setup_capacitance(self, problem: Problem, mesh: Mesh) -> None:
+        """Layers with a capacitance in parallel with their ionic path: the faces from
+        the layer's left boundary to its right boundary carry the ionic current i_ion
+        (a border unknown) instead of i; the charge Q (C/m^2 of the reference area,
+        dQ/dt = i - i_ion) sits on the cells on either side as a surface charge, +Q in
+        the left neighbour and -Q in the right one, spread evenly over the neighbouring
+        layer's cells within PLATE (5 um) of the interface (at least one cell), entering
+        their electroneutrality like fixed charge (a fixed thickness, so the composition
+        change Q / (F PLATE) does not depend on the mesh); the layer's potential drop is
+        Q / C."""
+        caps = [(k, la.capacitance) for k, la in enumerate(problem.layers) if la.capacitance]
+        self.ncap = len(caps)
+        self._fixed0 = self.fixed_charge.copy()
+        self.cap_faces: list[np.ndarray] = []
+        self.cap_plates: list[tuple[np.ndarray, np.ndarray]] = []
+        scales = np.asarray(problem.area_scales())
+        self.cap_value = np.array([float(c) * scales[k] for k, c in caps])  # F/m^2 ref area
+        self.cap_charge = np.zeros(self.ncap)
+        self.cap_current = np.zeros(self.ncap)
+        self._target_faces = np.zeros(0, dtype=int)
+        self._target_owner = np.zeros(0, dtype=int)
+        off = self.cell_offset
+        for k, _ in caps:
+            cells = np.flatnonzero(mesh.layer_of_cell == k)
+            c0, c1 = int(cells[0]), int(cells[-1]) + 1
+            if c0 == 0 or c1 == mesh.n_cells:
+                raise ValueError(
+                    f"layer {problem.layers[k].name!r} has a capacitance but no layer on one "
+                    "side to hold its charge: put it between two layers"
+                )
+            self.cap_faces.append(np.arange(off + c0, off + c1 + 1))
+            x0, x1 = mesh.faces[c0], mesh.faces[c1]
+            lay = mesh.layer_of_cell
+            left = np.flatnonzero((lay == lay[c0 - 1]) & (mesh.centres > x0 - PLATE))
+            right = np.flatnonzero((lay == lay[c1]) & (mesh.centres < x1 + PLATE))
+            left = left[left < c0] if left.size else np.array([c0 - 1])
+            right = right[right >= c1] if right.size else np.array([c1])
+            self.cap_plates.append((off + left, off + right))
+        self.cap_offset = np.zeros(self.ncap)
+        if self.ncap:
+            self._target_faces = np.concatenate(self.cap_faces) - self._s0
+            self._target_owner = np.concatenate(
+                [np.full(f.size, g) for g, f in enumerate(self.cap_faces)]
+            )
+            # the layer's potential drop at rest (Donnan and diffusion potentials): the
+            # capacitor's voltage Q / C is counted from it
+            self.fluxes(self.state0, 0.0)
+            self.cap_offset = self.capacitor_voltage(self.last_u)
+
+    def set_capacitors(self, charge: np.ndarray, current: np.ndarray) -> None:
+        """Capacitor charges (C/m^2) and ionic currents (A/m^2) through the capacitive
+        layers, per reference area."""
+        if not self.ncap:
+            return
+        self.cap_charge = np.asarray(charge, dtype=float).copy()
+        self.cap_current = np.asarray(current, dtype=float).copy()
+        fixed = self._fixed0.copy()
+        for q, (left, right) in zip(self.cap_charge, self.cap_plates, strict=True):
+            fixed[left] -= q / (FARADAY * self.volumes[left].sum())
+            fixed[right] += q / (FARADAY * self.volumes[right].sum())
+        self.fixed_charge = fixed
+
+    def _targets(self, i: float) -> float | np.ndarray:
+        """i/F on every solved face (mol/(m^2 s)), i_ion/F through capacitive layers."""
+        if not self.ncap:
+            return i / FARADAY
+        target = np.full(self._s1 - self._s0, i / FARADAY)
+        target[self._target_faces] = self.cap_current[self._target_owner] / FARADAY
+        return target
+
+    def capacitor_voltage(self, u_faces: np.ndarray) -> np.ndarray:
+        """Potential drop (V) across every capacitive layer, from the face steps."""
+        return np.array([-u_faces[f].sum() / self.f_t for f in self.cap_faces])
 
     # ------------------------------------------------------------------ set-up helpers
     def _end(self, boundary: object, x_end: float, cell_totals: np.ndarray) -> _End:
@@ -308,7 +538,14 @@ class Model:
 
     def electrode_flux(self, end: _End, anodic_current: float) -> np.ndarray:
         """Species released into the medium (mol/(m^2 s)) by an end's electrode passing
-        the given anodic current density (A/m^2; negative = cathodic)."""
+        the given anodic current density (A/m^2; negative = cathodic). Under a
+        cycle-averaged pulse train (``cycle``) the mean anodic and cathodic parts react
+        separately."""
+        if self.cycle is not None:
+            ia, ic = self.cycle[0], self.cycle[1]
+            if end is self.right:
+                ia, ic = ic, ia  # the right electrode's anodic current is -i
+            return (end.anodic * ia + end.cathodic * ic) / FARADAY
         if anodic_current >= 0:
             return end.anodic * (anodic_current / FARADAY)
         return end.cathodic * (-anodic_current / FARADAY)
@@ -406,6 +643,25 @@ class Model:
         self.t_ext_now = self.t_ext.copy()
         self.t_ext_now[self.sys_comp] = self.plasma_now
 
+    def border0(self) -> np.ndarray:
+        """Initial border states: plasma concentrations (mol/m^3), activations (0),
+        capacitor charges (0) and ionic currents through capacitive layers (0)."""
+        return np.concatenate([self.plasma0, np.zeros(self.nact + 2 * self.ncap)])
+
+    def border_now(self) -> np.ndarray:
+        """Current border states (plasma, activation, capacitor charges and currents)."""
+        return np.concatenate([self.plasma_now, self.activation, self.cap_charge, self.cap_current])
+
+    def set_border(self, border: np.ndarray) -> None:
+        """Set plasma concentrations, activation states and capacitors from a border
+        vector (see ``border_now``)."""
+        self.set_plasma(border[: self.nsys])
+        a0 = self.nsys + self.nact
+        if self.nact:
+            self.set_activation(border[self.nsys : a0])
+        if self.ncap:
+            self.set_capacitors(border[a0 : a0 + self.ncap], border[a0 + self.ncap :])
+
     def plasma_rhs(self, state: np.ndarray) -> np.ndarray:
         """(V/A) dC/dt per plasma compartment: uptake from the skin minus elimination,
         mol/(m^2 s) per treated area."""
@@ -426,14 +682,17 @@ class Model:
         corner = -np.diag(vk.sum() + self.sys_clear) if k else np.zeros((0, 0))
         return col.reshape(-1, k), row.reshape(k, -1), corner
 
-    def plasma_quadrature_jvp(self, d_plasma: np.ndarray) -> np.ndarray:
+    def plasma_quadrature_jvp(
+        self, d_plasma: np.ndarray, vk: np.ndarray | None = None
+    ) -> np.ndarray:
         """Quadrature rates' derivative by the plasma concentrations, times d_plasma."""
         out = np.zeros(self.quadrature_size())
         if not self.nsys:
             return out
         nb = self.nbal
         ex = np.zeros((self.nc, nb))
-        vk = self.volumes * self.kex
+        if vk is None:
+            vk = self.volumes * self.kex
         for s_idx, j in enumerate(self.sys_comp):
             ex[:, j] -= vk * d_plasma[s_idx]
         ex[:, self.m] = -(ex[:, : self.m] @ self.spec.zp) / self.z_en
@@ -452,7 +711,7 @@ class Model:
         c_a, c_b = ext[self._s0 : self._s1], ext[self._s0 + 1 : self._s1 + 1]
         d_over = self.d_over[s]
         drift = self.drift[s] * (self.eo * i)
-        target = i / FARADAY
+        target = self._targets(i)
         u = solve_face_potential(c_a, c_b, d_over, drift, self.z, target, self._u_guess)
         self._u_guess = u
         peclet = drift - self.z * u[:, None]
@@ -508,7 +767,7 @@ class Model:
             b = bernoulli(peclet)
         bm = b + peclet
         fl = d_over * (bm * c_a - b * c_b)  # every species, SG
-        target = i / FARADAY
+        target = self._targets(i)
         flux = np.empty((nc + 1, n))
         flux[s] = fl
         if not self.left_solved:
@@ -602,6 +861,8 @@ class Model:
         dcomp = dflux @ spec.A.T
         f_i = np.zeros((nf, self.bs))
         f_i[s, 0] = dn_di @ self.z - 1.0 / FARADAY
+        if self.ncap:  # the ionic current through a capacitive layer is i_ion, not i
+            f_i[self._target_faces + self._s0, 0] += 1.0 / FARADAY
         f_i[:-1, 1 : 1 + m] = dcomp[:-1] - dcomp[1:]
         dbal = np.empty((nf, self.nbal))
         dbal[:, :m] = dcomp
@@ -611,6 +872,7 @@ class Model:
         q_i[: self.nbal] = dbal[0]
         q_i[self.nbal : 2 * self.nbal] = dbal[-1]
         data = {"ca": ca, "cb": cb, "cu": cu, "ga": ga, "gb": gb, "gu": gu}
+        data["vk"] = self._vk.copy()  # exchange at the linearisation point (perfusion)
         data["F_i"] = f_i.ravel()
         data["q_i"] = q_i
         if self.r:
@@ -686,7 +948,7 @@ class Model:
             out[nbal : nbal + m] = comp
             out[nbal + m] = -(comp @ zp) / self.z_en
         ex = out[2 * nbal : 2 * nbal + nc * nbal].reshape(nc, nbal)  # a view
-        np.multiply(self._vk[:, None], vs[:, :m], out=ex[:, :m])
+        np.multiply(d["vk"][:, None], vs[:, :m], out=ex[:, :m])
         ex[:, m] = (ex[:, :m] @ zp) * (-1.0 / self.z_en)
         if self.reactions:
             rx = out[2 * nbal + nc * nbal : 3 * nbal + nc * nbal]
@@ -712,5 +974,7 @@ class Model:
         end = self.left if side == 0 else self.right
         if not end.node:
             return end.c.copy()
-        c = self.full(state)
-        return c[0] if side == 0 else c[-1]
+        j = 0 if side == 0 else self.nc - 1
+        return np.asarray(
+            self.spec.concentrations(state[j : j + 1], self.fixed_charge[j : j + 1])[0]
+        )

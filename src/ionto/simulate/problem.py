@@ -33,6 +33,41 @@ class Species:
 
 
 @dataclass(frozen=True)
+class Activation:
+    """Current-driven opening of a layer's conduction pathways (skin resistance that falls
+    under current and recovers after, claim P4). A state a in [0, 1] multiplies every
+    species' diffusivity in the layer by 1 + gain * a and follows
+
+        da/dt = (|i_local| / charge) (1 - a) - a / tau_off,
+
+    with i_local the layer's own current density (A/m^2). gain: R_rest / R_min - 1 (-);
+    charge: local charge density (C/m^2) that opens the pathways by a factor e at rest;
+    tau_off: recovery time constant (s)."""
+
+    gain: float
+    charge: float
+    tau_off: float
+
+
+@dataclass(frozen=True)
+class Hyperaemia:
+    """Perfusion that rises under current and with a vasodilator (claims P9, P19). A
+    state p in [0, 1] multiplies the layer's exchange rate by 1 + gain * p and follows
+
+        dp/dt = (|i_local| / charge + drug_rate * c / (c + drug_ec50)) (1 - p) - p / tau_off,
+
+    with c the layer's mean total of ``drug`` (mol/m^3). gain (-), charge (C/m^2 of the
+    layer's own area), tau_off (s), drug_ec50 (mol/m^3), drug_rate (1/s)."""
+
+    gain: float
+    charge: float
+    tau_off: float
+    drug: str | None = None
+    drug_ec50: float = 1.0
+    drug_rate: float = 0.0
+
+
+@dataclass(frozen=True)
 class Layer:
     """One layer of the stack, from its left face to its right face.
 
@@ -43,7 +78,14 @@ class Layer:
     ``Problem.exchange_concentrations``. initial: initial concentrations in mol/m^3 of the
     species that are not the electroneutrality species (missing = 0). max_cell: largest
     mesh cell in this layer (m), or None for the mesh default. reaction_rates: first-order
-    rate constants (1/s) of ``Problem.reactions`` by reaction name.
+    rate constants (1/s) of ``Problem.reactions`` by reaction name. area: cross-section
+    (m^2) of the layer, for a circuit whose sites have different areas (every layer gives
+    one, or none does: then all quantities are per unit area of a uniform column).
+    activation: current-driven conductance of the layer (see :class:`Activation`).
+    capacitance: F/m^2 (of the layer's own area) in parallel with the layer's ionic path:
+    a displacement current charges its two faces (the stratum corneum under pulses).
+    hyperaemia: perfusion (exchange rate) that rises under current (see
+    :class:`Hyperaemia`).
     """
 
     name: str
@@ -56,6 +98,10 @@ class Layer:
     max_cell: float | None = None
     reaction_rates: dict[str, float] = field(default_factory=dict)
     initial_pH: float | None = None
+    area: float | None = None
+    activation: Activation | None = None
+    capacitance: float | None = None
+    hyperaemia: Hyperaemia | None = None
 
 
 @dataclass(frozen=True)
@@ -171,12 +217,19 @@ Boundary = ElectrodeBoundary | FixedBoundary | ReservoirBoundary | NoFluxBoundar
 class Segment:
     """A piece of the control program. mode "current": i(t) in A/m^2 goes linearly from
     ``start`` to ``end`` over ``duration`` (s); mode "voltage": the voltage phi(0) - phi(L)
-    in V does the same and the current follows. The integrator restarts at each segment."""
+    in V does the same and the current follows. The integrator restarts at each segment.
+
+    ``cycle``: a cycle-averaged pulse train (A/m^2): (mean anodic current, mean cathodic
+    current, peak |i|) over a period much shorter than transport times. The segment then
+    runs at its mean current ``start`` = ``end`` = anodic - cathodic, electrodes react with
+    the mean anodic and cathodic parts separately (an inert electrode makes acid and
+    alkali within one biphasic cycle), and |i|-driven states see the mean |i|."""
 
     duration: float
     start: float
     end: float
     mode: Literal["current", "voltage"] = "current"
+    cycle: tuple[float, float, float] | None = None
 
 
 @dataclass(frozen=True)
@@ -215,6 +268,8 @@ ReportQuantity = Literal[
     "current",  # current density (A/m^2)
     "pH",  # -log10 of the mean free H+ (mol/L) over a region, or at a position (-)
     "plasma",  # plasma concentration of a systemic species (mol/m^3)
+    "perfusion",  # volume-mean relative perfusion (exchange rate / its rest value) (-)
+    "resistance",  # ohmic resistance of a region (ohm m^2 of the reference area)
     "time_below",  # first time a region's pH (species "H+") or mean concentration falls
     # below ``threshold`` (s; NaN if it never does)
 ]
@@ -234,6 +289,8 @@ REPORT_UNITS: dict[str, str] = {
     "pH": "-",
     "plasma": "mol/m^3",
     "time_below": "s",
+    "resistance": "ohm*m^2",
+    "perfusion": "-",
 }
 
 
@@ -269,7 +326,13 @@ class Problem:
     (mol/m^3; totals with equilibria, at ``exchange_pH`` if set) for the exchange term.
     equilibria: instantaneous equilibria (acid-base, water). systemic: plasma
     compartments exchanging with the skin of area ``treated_area`` (m^2). output_times:
-    times (s) at which full profiles are kept.
+    times (s) at which full profiles are kept. compliance_voltage: the largest |voltage|
+    (V) the current source can apply; a current-controlled segment then runs at that
+    voltage while the set current is out of reach (None: unlimited).
+
+    With layer areas (``Layer.area``, a two-site circuit) the current density i of the
+    control and every amount, flux and cleared amount are per m^2 of the first layer's
+    area (the active electrode), so I = i * area of layer 0.
     """
 
     species: tuple[Species, ...]
@@ -292,6 +355,28 @@ class Problem:
     reports: tuple[ReportSpec, ...] = ()
     solver: SolverSpec = field(default_factory=SolverSpec)
     title: str = ""
+    compliance_voltage: float | None = None
+    current_limit: float | None = None
+
+    @property
+    def reference_area(self) -> float | None:
+        """Area (m^2) that current densities and amounts refer to with layer areas: the
+        first layer's (the active electrode's); None for a uniform column."""
+        return self.layers[0].area if self.layers else None
+
+    def area_scales(self) -> tuple[float, ...]:
+        """Every layer's area relative to the reference area (all 1 without areas).
+        ValueError if only some layers give an area."""
+        areas = [layer.area for layer in self.layers]
+        if all(a is None for a in areas):
+            return tuple(1.0 for _ in areas)
+        if any(a is None for a in areas):
+            missing = [layer.name for layer in self.layers if layer.area is None]
+            raise ValueError(
+                "either every layer has an area or none does; missing: " + ", ".join(missing)
+            )
+        ref = float(areas[0])  # type: ignore[arg-type]
+        return tuple(float(a) / ref for a in areas)  # type: ignore[arg-type]
 
     @property
     def length(self) -> float:

@@ -19,11 +19,13 @@ from pathlib import Path
 from typing import Any
 
 from ionto.simulate.problem import (
+    Activation,
     Boundary,
     ElectrodeBoundary,
     ElectrodeReaction,
     Equilibrium,
     FixedBoundary,
+    Hyperaemia,
     Layer,
     MeshSpec,
     NoFluxBoundary,
@@ -37,7 +39,7 @@ from ionto.simulate.problem import (
     Systemic,
 )
 
-FORMAT_VERSION = 4
+FORMAT_VERSION = 8
 
 
 def problem_to_dict(problem: Problem) -> dict[str, Any]:
@@ -94,10 +96,26 @@ def problem_from_dict(data: dict[str, Any]) -> Problem:
     return Problem(
         species=tuple(Species(**s) for s in data["species"]),
         electroneutral_species=data["electroneutral_species"],
-        layers=tuple(Layer(**layer) for layer in data["layers"]),
+        layers=tuple(
+            Layer(
+                **{
+                    **layer,
+                    "activation": None
+                    if layer.get("activation") is None
+                    else Activation(**layer["activation"]),
+                    "hyperaemia": None
+                    if layer.get("hyperaemia") is None
+                    else Hyperaemia(**layer["hyperaemia"]),
+                }
+            )
+            for layer in data["layers"]
+        ),
         left=_boundary(data["left"]),
         right=_boundary(data["right"]),
-        control=tuple(Segment(**s) for s in data["control"]),
+        control=tuple(
+            Segment(**{**s, "cycle": None if s.get("cycle") is None else tuple(s["cycle"])})
+            for s in data["control"]
+        ),
         mesh=MeshSpec(**data["mesh"]),
         temperature=data["temperature"],
         smoothing=data["smoothing"],
@@ -112,6 +130,8 @@ def problem_from_dict(data: dict[str, Any]) -> Problem:
         reports=tuple(reports),
         solver=SolverSpec(**data["solver"]),
         title=data["title"],
+        compliance_voltage=data["compliance_voltage"],
+        current_limit=data["current_limit"],
     )
 
 

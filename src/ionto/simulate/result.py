@@ -31,6 +31,7 @@ class Snapshot:
     q: np.ndarray
     i: float
     plasma: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    cycle: tuple[float, float, float] | None = None  # a cycle-averaged train's currents
 
 
 class Evaluator:
@@ -40,6 +41,9 @@ class Evaluator:
         self.model = model
         self.snap = snap
         self.i = snap.i
+        model.cycle = snap.cycle
+        if snap.plasma.size == model.nsys + model.nact + 2 * model.ncap:
+            model.set_border(snap.plasma)
         self.c = model.full(snap.y)
         self._flux: np.ndarray | None = None
         self._phi: tuple[np.ndarray, float, float] | None = None
@@ -111,6 +115,32 @@ class Evaluator:
         nb, nc = self.model.nbal, self.model.nc
         ex = self.snap.q[2 * nb : 2 * nb + nc * nb].reshape(nc, nb)
         return float(self.overlap(region) @ ex[:, b])
+
+    def resistance(self, region: tuple[float, float]) -> float:
+        """Ohmic resistance (ohm m^2 of the reference area) of the mesh cells in a
+        region: sum of h / (sigma s), sigma = F^2/RT sum z^2 D c (diffusion potentials and
+        electrode reactions are not part of it)."""
+        model = self.model
+        act = (
+            self.snap.plasma[model.nsys : model.nsys + model.nact]
+            if self.snap.plasma.size > model.nsys
+            else None
+        )
+        sigma = model.cell_conductivity(self.snap.y, model.activation if act is None else act)
+        frac = self.overlap(region)[self.cell_slice]
+        scale = model.cell_area_scale
+        return float(np.sum(frac * model.mesh.widths / (sigma * scale)))
+
+    def perfusion(self, region: tuple[float, float]) -> float:
+        """Volume-mean relative perfusion (-) over a region: exchange rate over its value
+        at rest (1 where nothing dilates the vessels)."""
+        model = self.model
+        n0 = model.nsys
+        act = self.snap.plasma[n0 : n0 + model.nact]
+        if act.size != model.nact:
+            act = model.activation
+        weights = self.overlap(region) * model.volumes
+        return float(weights @ model.perfusion(act) / weights.sum())
 
     def face_positions(self) -> np.ndarray:
         """Positions (m) of the mesh faces, as indexed in ``flux_faces`` from
@@ -214,6 +244,12 @@ def evaluate_report(model: Model, snap: Snapshot, spec: ReportSpec) -> float:
         return ev.i
     if q == "pH":
         return ev.ph(spec.region, spec.position)
+    if q == "perfusion":
+        assert spec.region is not None
+        return ev.perfusion(spec.region)
+    if q == "resistance":
+        assert spec.region is not None
+        return ev.resistance(spec.region)
     if q == "plasma":
         names = [d.species for d in model.problem.systemic]
         return float(snap.plasma[names.index(sp)])
@@ -252,6 +288,11 @@ class Result:
     final_first_layer_release: np.ndarray = field(default_factory=lambda: np.zeros(0))
     faces: np.ndarray = field(default_factory=lambda: np.zeros(0))  # (cells + 1,) m
     fluxes: np.ndarray = field(default_factory=lambda: np.zeros(0))  # (times, species, faces)
+    # (start, end) in s of every stretch the source spent at its limit (the compliance
+    # voltage of a current source, the current limit of a voltage source)
+    compliance_intervals: list[tuple[float, float]] = field(default_factory=list)
+    # irritation / burn-risk indicators of both electrode sites (claim P10)
+    exposure: dict[str, float] = field(default_factory=dict)
 
     @classmethod
     def build(
@@ -367,6 +408,11 @@ class Result:
                     )
         if self.voltage.size:
             out["peak |voltage| at output times [V]"] = float(np.max(np.abs(self.voltage)))
+        if self.problem.compliance_voltage is not None or self.problem.current_limit is not None:
+            out["time at the source's limit [s]"] = float(
+                sum(b - a for a, b in self.compliance_intervals)
+            )
+        out.update(self.exposure)
         out["max relative balance error [-]"] = max(self.balance.values()) if self.balance else 0.0
         out["time steps [-]"] = float(self.stats.steps)
         out["wall time [s]"] = self.wall_time
@@ -402,6 +448,8 @@ class Result:
             "reports": self.reports,
             "report_units": self.report_units,
             "balance": self.balance,
+            "compliance_intervals": [list(iv) for iv in self.compliance_intervals],
+            "exposure": self.exposure,
             "stats": {
                 "steps": self.stats.steps,
                 "rejected": self.stats.rejected,

@@ -68,6 +68,18 @@ class StepFailure(RuntimeError):
         self.state = state
 
 
+class EventReached(Exception):  # noqa: N818 - a control-flow signal, not an error
+    """An ``event`` of ``integrate_segment`` fired: the state (y, q) at time t, where the
+    integration stopped, and the step size to try next."""
+
+    def __init__(self, t: float, y: np.ndarray, q: np.ndarray, h: float) -> None:
+        super().__init__(t)
+        self.t = t
+        self.y = y
+        self.q = q
+        self.h = h
+
+
 @dataclass
 class Stats:
     """Work counters of an integration."""
@@ -223,10 +235,15 @@ def integrate_segment(
     progress: Callable[[float], None] | None = None,
     max_step: float | None = None,
     on_step: Callable[[float, np.ndarray, float, np.ndarray], None] | None = None,
+    event: Callable[[float, np.ndarray, float, np.ndarray], float | None] | None = None,
 ) -> tuple[np.ndarray, np.ndarray, float]:
     """Integrate from t0 to t1 over a smooth stretch of the control, calling ``on_stop``
     at every time in ``stops`` (ascending, within (t0, t1]). Returns y, q at t1 and the
-    step size to try next."""
+    step size to try next.
+
+    ``event(t_prev, y_prev, t, y)`` is asked after every accepted step; a returned offset
+    s in [0, t - t_prev] means the step crossed an event at t_prev + s: the integration
+    re-steps there (y and the quadratures) and raises :class:`EventReached`."""
     asm = _BandAssembler(system.nb, system.bs, system.pattern)
     mass = system.mass
     t = t0
@@ -261,7 +278,7 @@ def integrate_segment(
                 f"more than {max_steps} steps between t = {t0:g} s and {t1:g} s", t, "steps", yf
             )
         if outcome is not None and np.isfinite(err) and err <= 1.0:
-            t_prev, y_prev = t, yf
+            t_prev, y_prev, q_prev = t, yf, q
             t = target if last else t + h
             yf, q = outcome[0], outcome[1]
             if system.drift(t, yf) > 1e-2:
@@ -269,6 +286,18 @@ def integrate_segment(
                 # restore them (algebraic unknowns only, so balances are untouched)
                 yf = make_consistent(system, t, yf, system.damped)
                 stats.projections += 1
+            if event is not None:
+                offset = event(t_prev, y_prev, t, yf)
+                if offset is not None:
+                    if offset <= 0.0:
+                        raise EventReached(t_prev, y_prev, q_prev, h)
+                    y_e, q_e, _ = _rodas_step(
+                        system, asm, mass, t_prev, y_prev, q_prev, offset, rtol, atol, stats
+                    )
+                    if system.drift(t_prev + offset, y_e) > 1e-2:
+                        y_e = make_consistent(system, t_prev + offset, y_e, system.damped)
+                    stats.steps += 1
+                    raise EventReached(t_prev + offset, y_e, q_e, h)
             if on_step is not None:
                 on_step(t_prev, y_prev, t, yf)
             stats.steps += 1

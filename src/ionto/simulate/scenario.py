@@ -56,6 +56,9 @@ AbsTol = Annotated[float, quantity("mol/m^3", gt=0)]
 PH = Annotated[float, quantity(DIMENSIONLESS, ge=-2, le=16)]
 ElectrodeCharge = Annotated[float, quantity("C", gt=0)]
 PK = Annotated[float, quantity(DIMENSIONLESS, ge=-10, le=30)]
+Resistance = Annotated[float, quantity("ohm", gt=0)]
+Capacitance = Annotated[float, quantity("F/m^2", gt=0)]
+PositiveVoltage = Annotated[float, quantity("V", gt=0)]
 Charge = Annotated[int, integer()]
 Count = Annotated[int, integer(ge=1)]
 
@@ -145,6 +148,7 @@ class LayerIn(StrictModel):
     max_cell: Length | None = None
     reaction_rates: dict[str, Rate] = Field(default_factory=dict)
     initial_pH: PH | None = None
+    capacitance: Capacitance | None = None
 
 
 class EquilibriumIn(StrictModel):
@@ -169,7 +173,12 @@ class SkinIn(StrictModel):
     ``tissue``: interstitial concentrations (mol/m^3, totals with equilibria); ``pH`` of
     the pore charge; ``radii``: hydrodynamic radii overriding the defaults; ``max_cell``:
     largest cell in the dermis; ``file``: a user parameter file merged over the built-in
-    sets."""
+    sets; ``conductance_activation``: the stratum corneum's conduction opens under current
+    and recovers after (claim P4), with the skin set's sc_activation_charge and
+    sc_recovery_time; ``sc_capacitance``: the stratum corneum's capacitance (the set's
+    sc_capacitance) in parallel with its ionic path (claim P1); ``hyperaemia``: dermal
+    perfusion that rises with the charge passed (claim P9), and with a ``vasodilator``
+    (claim P19)."""
 
     type: str
     site: str | None = None
@@ -178,6 +187,44 @@ class SkinIn(StrictModel):
     radii: dict[str, Length] = Field(default_factory=dict)
     max_cell: Length | None = None
     file: str | None = None
+    conductance_activation: bool = False
+    sc_capacitance: bool = False
+    hyperaemia: bool = False
+    vasodilator: VasodilatorIn | None = None
+
+
+class IndifferentIn(StrictModel):
+    """``[circuit.indifferent]``: the return electrode's site. ``area`` (m^2) of its
+    electrode; ``site`` of the same skin type (default: the active site's); ``layers``
+    between that electrode and its skin (pad, sponge, tray water), listed from the
+    electrode towards the skin like ``[[layers]]``."""
+
+    area: Area
+    site: str | None = None
+    layers: list[LayerIn] = Field(default_factory=list)
+
+
+class CircuitIn(StrictModel):
+    """``[circuit]``: the active site (``[[layers]]`` and ``[skin]`` on
+    ``electrode_area``) in series with the body and the indifferent site, whose electrode
+    is ``[boundary.right]``. ``body_resistance`` (ohm; default: the skin type's value)
+    sets the cross-section of a body conductor of ``body_length`` (m) with the blood's
+    conductivity; it exchanges with the blood at ``body_exchange_rate`` (1/s; default:
+    the skin type's dermal exchange rate)."""
+
+    indifferent: IndifferentIn
+    body_resistance: Resistance | None = None
+    body_length: Length = 0.05
+    body_exchange_rate: Rate | None = None
+
+
+class VasodilatorIn(StrictModel):
+    """``[skin.vasodilator]``: a drug that dilates the dermal vessels (e.g. acetylcholine):
+    its mean level in the dermis drives perfusion at ``rate`` (1/s) times c / (c + ec50)."""
+
+    species: str
+    ec50: Annotated[float, quantity("mol/m^3", gt=0)]
+    rate: Rate
 
 
 class SystemicIn(StrictModel):
@@ -247,6 +294,7 @@ class ControlIn(StrictModel):
     pulses: Count | None = None
     period: Duration | None = None
     duty: Duty | None = None
+    averaged: bool | None = None
 
 
 class MeshIn(StrictModel):
@@ -318,6 +366,9 @@ class Scenario(StrictModel):
     species: list[SpeciesIn] = Field(min_length=1)
     layers: list[LayerIn] = Field(min_length=1)
     skin: SkinIn | None = None
+    circuit: CircuitIn | None = None
+    compliance_voltage: PositiveVoltage | None = None
+    current_limit: Annotated[float, quantity("A", gt=0)] | None = None
     reactions: list[ReactionIn] = Field(default_factory=list)
     equilibria: list[EquilibriumIn] = Field(default_factory=list)
     systemic: list[SystemicIn] = Field(default_factory=list)

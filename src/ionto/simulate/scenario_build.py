@@ -9,7 +9,8 @@ reports are in ``scenario_timeline.py``) and the frozen dataclasses of
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+import dataclasses
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
 
@@ -17,11 +18,15 @@ from ionto.core.config import key_path, suggest
 from ionto.core.errors import ConfigError
 from ionto.core.units import format_si, parse_quantity, round_si
 from ionto.simulate.problem import (
+    FARADAY,
+    GAS_CONSTANT,
+    Activation,
     Boundary,
     ElectrodeBoundary,
     ElectrodeReaction,
     Equilibrium,
     FixedBoundary,
+    Hyperaemia,
     Layer,
     MeshSpec,
     NoFluxBoundary,
@@ -40,7 +45,8 @@ from ionto.simulate.scenario_timeline import (
 )
 
 if TYPE_CHECKING:
-    from ionto.simulate.scenario import BoundaryIn, Scenario
+    from ionto.simulate.params.skin import SkinParameters
+    from ionto.simulate.scenario import BoundaryIn, LayerIn, Scenario
 
 BUILTIN_ELECTRODES: dict[str, ElectrodeReaction] = {
     "Ag/AgCl": ElectrodeReaction("Ag/AgCl", anodic={"Cl-": -1.0}, cathodic={"Cl-": 1.0}),
@@ -201,10 +207,16 @@ def _reactions(s: Scenario, ctx: Context) -> tuple[Reaction, ...]:
     return tuple(out)
 
 
-def _layers(s: Scenario, ctx: Context, reaction_names: set[str]) -> tuple[Layer, ...]:
+def _layers(
+    s: Scenario,
+    ctx: Context,
+    reaction_names: set[str],
+    items: Sequence[LayerIn] | None = None,
+    prefix: str = "layers",
+) -> tuple[Layer, ...]:
     out = []
-    for i, layer in enumerate(s.layers):
-        path = f"layers[{i}]"
+    for i, layer in enumerate(s.layers if items is None else items):
+        path = f"{prefix}[{i}]"
         for name in layer.diffusivity_factors:
             ctx.species(name, key_path(f"{path}.diffusivity_factors", name))
         for name in layer.initial:
@@ -240,6 +252,7 @@ def _layers(s: Scenario, ctx: Context, reaction_names: set[str]) -> tuple[Layer,
                 max_cell=layer.max_cell,
                 reaction_rates=dict(layer.reaction_rates),
                 initial_pH=layer.initial_pH,
+                capacitance=layer.capacitance,
             )
         )
     return tuple(out)
@@ -364,7 +377,12 @@ _BOUNDARY_KEYS: dict[str, set[str]] = {
 }
 
 
-def _boundary(s: Scenario, side: Literal["left", "right"], ctx: Context) -> Boundary:
+def _boundary(
+    s: Scenario, side: Literal["left", "right"], ctx: Context, own_area: float | None = None
+) -> Boundary:
+    """A boundary; ``own_area`` (m^2): the area of the layer it touches when that is not
+    ``electrode_area`` (the indifferent site of a [circuit]), which a reservoir's volume
+    is divided by."""
     b: BoundaryIn = getattr(s.boundary, side)
     path = f"boundary.{side}"
     keys = ("electrode", "reaction", "concentrations", "initial", "volume_per_area", "volume")
@@ -412,7 +430,7 @@ def _boundary(s: Scenario, side: Literal["left", "right"], ctx: Context) -> Boun
                 message="needs a top-level electrode_area to convert the volume to a volume "
                 'per area (e.g. electrode_area = "10 cm^2"), or give volume_per_area',
             )
-        volume_per_area = b.volume / s.electrode_area
+        volume_per_area = b.volume / (own_area or s.electrode_area)
     else:
         assert b.volume_per_area is not None
         volume_per_area = b.volume_per_area
@@ -563,10 +581,20 @@ def _mesh(s: Scenario) -> MeshSpec:
     return MeshSpec(m.min_cell, m.max_cell, m.growth)
 
 
-def _skin(s: Scenario, species: tuple[Species, ...]) -> tuple[tuple[Layer, ...], float]:
-    """The layers of ``[skin]`` and its electroosmotic coefficient (m^3/C)."""
+def _skin(
+    s: Scenario, species: tuple[Species, ...]
+) -> tuple[tuple[Layer, ...], float, SkinParameters | None, tuple[Layer, ...]]:
+    """The layers of ``[skin]``, its electroosmotic coefficient (m^3/C), its parameters
+    and, with ``[circuit]``, the indifferent site's skin layers from the dermis out to
+    the stratum corneum (named ``indifferent_*``)."""
     if s.skin is None:
-        return (), 0.0
+        if s.circuit is not None:
+            raise ConfigError(
+                "circuit",
+                message="needs a [skin]: the active site's skin (the indifferent site uses "
+                "the same skin type)",
+            )
+        return (), 0.0, None, ()
     from ionto.simulate.params.loader import ParameterSet
     from ionto.simulate.params.stack import skin_electroosmosis, skin_layers
 
@@ -592,19 +620,224 @@ def _skin(s: Scenario, species: tuple[Species, ...]) -> tuple[tuple[Layer, ...],
         temperature=s.temperature,
         max_cell=k.max_cell,
     )
+    if k.conductance_activation:
+        if s.smoothing > 0:
+            raise ConfigError(
+                "skin.conductance_activation",
+                True,
+                None,
+                "sharp layers (smoothing = 0)",
+                "conductance activation needs sharp layer interfaces: set smoothing = 0",
+            )
+        layers = _activated(layers, skin)
+    if k.sc_capacitance:
+        layers = _with_capacitance(layers, skin)
+    if k.hyperaemia or k.vasodilator is not None:
+        layers = _with_hyperaemia(layers, skin, s, species)
     salt = sum(c for name, c in k.tissue.items() if name != s.electroneutral_species)
-    return layers, skin_electroosmosis(skin, salt=salt, pH=k.pH, temperature=s.temperature)
+    eo = skin_electroosmosis(skin, salt=salt, pH=k.pH, temperature=s.temperature)
+    indifferent: tuple[Layer, ...] = ()
+    if s.circuit is not None:
+        site = s.circuit.indifferent.site or skin.site
+        if site not in params.sites(k.type):
+            raise ConfigError(
+                "circuit.indifferent.site",
+                site,
+                None,
+                "one of: " + ", ".join(params.sites(k.type)),
+                f"{site!r} is not a site of {k.type!r}{suggest(site, params.sites(k.type))}",
+            )
+        other = skin_layers(
+            params.load_skin(k.type, site),
+            species,
+            s.electroneutral_species,
+            dict(k.tissue),
+            radii=dict(k.radii) or None,
+            pH=k.pH,
+            temperature=s.temperature,
+            max_cell=k.max_cell,
+        )
+        if k.conductance_activation:
+            other = _activated(other, skin)
+        if k.sc_capacitance:
+            other = _with_capacitance(other, skin)
+        if k.hyperaemia or k.vasodilator is not None:
+            other = _with_hyperaemia(other, skin, s, species)
+        indifferent = tuple(
+            dataclasses.replace(la, name="indifferent_" + la.name) for la in reversed(other)
+        )
+    return layers, eo, skin, indifferent
+
+
+def _activated(layers: tuple[Layer, ...], skin: SkinParameters) -> tuple[Layer, ...]:
+    """The skin layers with the stratum corneum's conductance activation from the set."""
+    if skin.sc_activation_charge is None or skin.sc_recovery_time is None:
+        raise ConfigError(
+            "skin.conductance_activation",
+            True,
+            None,
+            "a skin type with sc_activation_charge and sc_recovery_time",
+            f"skin type {skin.skin_type!r} has no activation data in its parameter set",
+        )
+    act = Activation(
+        gain=skin.sc_resistance / skin.sc_resistance_min - 1.0,
+        charge=skin.sc_activation_charge,
+        tau_off=skin.sc_recovery_time,
+    )
+    return tuple(
+        dataclasses.replace(la, activation=act) if la.name == "stratum_corneum" else la
+        for la in layers
+    )
+
+
+def _with_capacitance(layers: tuple[Layer, ...], skin: SkinParameters) -> tuple[Layer, ...]:
+    """The skin layers with the stratum corneum's capacitance (F/m^2) from the set."""
+    return tuple(
+        dataclasses.replace(la, capacitance=skin.sc_capacitance)
+        if la.name == "stratum_corneum"
+        else la
+        for la in layers
+    )
+
+
+def _with_hyperaemia(
+    layers: tuple[Layer, ...],
+    skin: SkinParameters,
+    s: Scenario,
+    species: tuple[Species, ...],
+) -> tuple[Layer, ...]:
+    """The skin layers with the dermis' hyperaemia (and vasodilator) from the set."""
+    k = s.skin
+    assert k is not None
+    if not k.hyperaemia:
+        raise ConfigError(
+            "skin.vasodilator", message="needs hyperaemia = true (the response it drives)"
+        )
+    values = (skin.hyperaemia_gain, skin.hyperaemia_charge, skin.hyperaemia_recovery_time)
+    if any(v is None for v in values):
+        raise ConfigError(
+            "skin.hyperaemia",
+            True,
+            None,
+            "a skin type with hyperaemia_gain, hyperaemia_charge, hyperaemia_recovery_time",
+            f"skin type {skin.skin_type!r} has no hyperaemia data in its parameter set",
+        )
+    gain, charge, tau = (float(v) for v in values)  # type: ignore[arg-type]
+    drug, ec50, rate = None, 1.0, 0.0
+    if k.vasodilator is not None:
+        drug = k.vasodilator.species
+        if drug not in {sp.name for sp in species} or drug == s.electroneutral_species:
+            raise ConfigError(
+                "skin.vasodilator.species",
+                drug,
+                None,
+                "a species other than the electroneutrality species",
+            )
+        ec50, rate = k.vasodilator.ec50, k.vasodilator.rate
+    hyp = Hyperaemia(gain, charge, tau, drug, ec50, rate)
+    return tuple(
+        dataclasses.replace(la, hyperaemia=hyp) if la.name == "dermis" else la for la in layers
+    )
+
+
+def _current_limit(s: Scenario) -> float | None:
+    """The voltage source's current limit as a density (A/m^2 of ``electrode_area``)."""
+    if s.current_limit is None:
+        return None
+    if s.electrode_area is None:
+        raise ConfigError(
+            "current_limit",
+            message='needs a top-level electrode_area (e.g. "10 cm^2") to turn the current '
+            "limit into a current density",
+        )
+    return s.current_limit / s.electrode_area
+
+
+def _blood_conductivity(s: Scenario, exchange: Mapping[str, float]) -> float:
+    """Conductivity (S/m) of the blood-side solution: F^2/(RT) sum z^2 D c over the
+    [exchange] concentrations (totals taken as free ions: acid-base partners are a small
+    part of plasma's conductivity)."""
+    d = {sp.name: sp.diffusivity for sp in s.species}
+    z = {sp.name: sp.charge for sp in s.species}
+    total = sum(z[k] ** 2 * d[k] * c for k, c in exchange.items())
+    return FARADAY**2 / (GAS_CONSTANT * s.temperature) * total
+
+
+def _circuit_chain(
+    s: Scenario,
+    skin: SkinParameters,
+    active: tuple[Layer, ...],
+    indifferent: tuple[Layer, ...],
+    exchange: Mapping[str, float],
+    en: str,
+) -> tuple[Layer, ...]:
+    """The two-site chain with areas: active layers (``electrode_area``), the body
+    conductor, the indifferent layers (``[circuit.indifferent] area``)."""
+    c = s.circuit
+    assert c is not None
+    if s.electrode_area is None:
+        raise ConfigError(
+            "electrode_area",
+            message="is required with [circuit]: the active electrode's area (e.g. "
+            '"10 cm^2"); the indifferent one is [circuit.indifferent] area',
+        )
+    if s.exchange is None:
+        raise ConfigError(
+            "exchange.concentrations",
+            message="is required with [circuit]: the body conducts with the blood's "
+            'composition (e.g. [exchange] concentrations = { "Na+" = "140 mM" })',
+        )
+    resistance = c.body_resistance if c.body_resistance is not None else skin.body_resistance
+    if resistance is None:
+        raise ConfigError(
+            "circuit.body_resistance",
+            message=f"is required: skin type {skin.skin_type!r} has no body_resistance in its "
+            'parameter set (e.g. body_resistance = "500 ohm")',
+        )
+    sigma = _blood_conductivity(s, exchange)
+    if not sigma > 0:
+        raise ConfigError(
+            "exchange.concentrations",
+            message="the blood must conduct (no charged species with a diffusivity)",
+        )
+    rate = c.body_exchange_rate
+    if rate is None:
+        rate = skin.dermal_exchange_rate
+    body = Layer(
+        "body",
+        c.body_length,
+        exchange_rate=rate,
+        initial={k: v for k, v in exchange.items() if k != en},
+        max_cell=c.body_length / 20.0,
+        initial_pH=s.exchange.pH,
+        area=c.body_length / (sigma * resistance),
+    )
+    a_act, a_ind = s.electrode_area, c.indifferent.area
+    return (
+        *(dataclasses.replace(la, area=a_act) for la in active),
+        body,
+        *(dataclasses.replace(la, area=a_ind) for la in indifferent),
+    )
 
 
 def build_problem(s: Scenario) -> Problem:
     """Check a validated scenario across fields and build its Problem (SI units)."""
     species, charges = _species(s)
-    skin_layers, skin_eo = _skin(s, species)
-    names = [layer.name for layer in s.layers] + [layer.name for layer in skin_layers]
+    skin_layers, skin_eo, skin_params, ind_skin = _skin(s, species)
+    ind_user = list(reversed(s.circuit.indifferent.layers)) if s.circuit is not None else []
+    tail_names = (
+        ["body", *(la.name for la in ind_skin), *(la.name for la in ind_user)]
+        if s.circuit is not None
+        else []
+    )
+    names = [layer.name for layer in s.layers] + [layer.name for layer in skin_layers] + tail_names
     _duplicates(names, "layers", "layer")
     bounds = []
     x = 0.0
     thicknesses = [layer.thickness for layer in s.layers] + [la.thickness for la in skin_layers]
+    if s.circuit is not None:
+        thicknesses += [s.circuit.body_length, *(la.thickness for la in ind_skin)]
+        thicknesses += [la.thickness for la in ind_user]
     for thickness in thicknesses:
         bounds.append((x, round_si(x + thickness)))
         x = round_si(x + thickness)
@@ -615,7 +848,9 @@ def build_problem(s: Scenario) -> Problem:
         layer_index={name: i for i, name in enumerate(names)},
         bounds=bounds,
         fixed_charges=[layer.fixed_charge for layer in s.layers]
-        + [la.fixed_charge for la in skin_layers],
+        + [la.fixed_charge for la in skin_layers]
+        + ([0.0, *(la.fixed_charge for la in ind_skin)] if s.circuit is not None else [])
+        + [la.fixed_charge for la in ind_user],
         secondary=frozenset(eq.product for eq in equilibria),
         reservoirs=frozenset(
             side for side in ("left", "right") if getattr(s.boundary, side).type == "reservoir"
@@ -625,9 +860,54 @@ def build_problem(s: Scenario) -> Problem:
     reactions = _reactions(s, ctx)
     layers = _layers(s, ctx, {r.name for r in reactions}) + skin_layers
     exchange = _exchange(s, ctx)
+    for end in (0, len(s.layers) - 1):
+        if s.layers[end].capacitance is not None and (end == 0 or not skin_layers):
+            raise ConfigError(
+                f"layers[{end}].capacitance",
+                message="a capacitive layer needs a layer on both sides to hold its charge",
+            )
+    right_area = None
+    if s.circuit is not None:
+        assert skin_params is not None
+        # the indifferent pad's layers, listed from its electrode, enter the chain last
+        n_ind = len(ind_user)
+        user = _layers(
+            s,
+            ctx,
+            {r.name for r in reactions},
+            s.circuit.indifferent.layers,
+            "circuit.indifferent.layers",
+        )
+        layers = _circuit_chain(
+            s,
+            skin_params,
+            layers,
+            ind_skin + tuple(reversed(user)),
+            exchange,
+            s.electroneutral_species,
+        )
+        assert len(layers) == len(names) and n_ind == len(user)
+        right_area = s.circuit.indifferent.area
+        rb = s.boundary.right
+        if rb.type not in ("electrode", "reservoir") or (
+            rb.electrode is None and rb.reaction is None
+        ):
+            raise ConfigError(
+                "boundary.right.type",
+                s.boundary.right.type,
+                None,
+                "an electrode: 'electrode', or 'reservoir' with an electrode",
+                "with [circuit], [boundary.right] is the indifferent electrode",
+            )
     left = _boundary(s, "left", ctx)
-    right = _boundary(s, "right", ctx)
+    right = _boundary(s, "right", ctx, right_area)
     segments = control_segments(s)
+    if s.compliance_voltage is not None and any(seg.cycle for _, _, seg in segments):
+        raise ConfigError(
+            "compliance_voltage",
+            message="applies to every pulse: resolve the pulse trains (averaged = false) to "
+            "run them against a compliance voltage",
+        )
     check_current_path(segments, left, right, s)
     duration = sum(seg.duration for _, _, seg in segments)
     _duplicates((r.name for r in s.report), "report", "report")
@@ -661,6 +941,8 @@ def build_problem(s: Scenario) -> Problem:
         equilibria=equilibria,
         systemic=systemic,
         treated_area=s.electrode_area,
+        compliance_voltage=s.compliance_voltage,
+        current_limit=_current_limit(s),
         reactions=reactions,
         output_times=output_times(s, duration),
         reports=reports,

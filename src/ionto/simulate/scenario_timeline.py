@@ -52,7 +52,7 @@ def control_segments(s: Scenario) -> list[tuple[str, str, Segment]]:
         mode: Literal["current", "voltage"] = "voltage" if key == "voltage" else "current"
         field = f"{path}.{key}"
         if c.pulses is None:
-            for extra in ("period", "duty"):
+            for extra in ("period", "duty", "averaged"):
                 if getattr(c, extra) is not None:
                     raise ConfigError(f"{path}.{extra}", message="is only used with pulses")
             if c.duration is None:
@@ -82,6 +82,13 @@ def _pulses(c: ControlIn, path: str, key: str, level: float, end: float) -> list
     duty = 0.5 if c.duty is None else c.duty
     on = duty * c.period
     off = c.period - on
+    if c.averaged:
+        # one segment at the mean current; electrodes see the mean anodic and cathodic
+        # parts, |i|-driven states the mean |i| (docs/engine.md, cycle-averaged trains)
+        anodic, cathodic = duty * max(level, 0.0), duty * max(-level, 0.0)
+        mean = anodic - cathodic
+        cycle = (anodic, cathodic, abs(level))
+        return [Segment(c.pulses * c.period, mean, mean, "current", cycle)]
     segments = []
     for _ in range(c.pulses):
         segments.append(Segment(on, level, level, "current"))
@@ -138,11 +145,20 @@ def output_times(s: Scenario, duration: float) -> tuple[float, ...]:
     return tuple(sorted(times))
 
 
-_NEEDS_REGION = {"released", "amount", "change"}
-_MAY_HAVE_REGION = {"released", "amount", "cleared", "change", "pH", "time_below"}
+_NEEDS_REGION = {"released", "amount", "change", "resistance", "perfusion"}
+_MAY_HAVE_REGION = {
+    "released",
+    "amount",
+    "cleared",
+    "change",
+    "pH",
+    "time_below",
+    "resistance",
+    "perfusion",
+}
 _NEEDS_AT = {"flux", "transport_number", "concentration", "potential"}
 _REGION_OR_AT = {"pH", "time_below"}
-_NO_SPECIES = {"voltage", "current", "potential"}
+_NO_SPECIES = {"voltage", "current", "potential", "resistance", "perfusion"}
 _MAY_BE_TOTAL = {"released", "amount", "change", "flux", "concentration", "time_below"}
 
 

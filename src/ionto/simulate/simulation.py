@@ -8,19 +8,22 @@ solved exactly for the imposed value).
 
 from __future__ import annotations
 
+import math
 import time as _time
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 
 from ionto.core.errors import ConfigError, SolverError
-from ionto.simulate.electrodes import schedule
+from ionto.simulate.chemistry import H_PLUS
+from ionto.simulate.electrodes import reaction_of, schedule
 from ionto.simulate.mesh import build_mesh
 from ionto.simulate.model import Model
-from ionto.simulate.problem import Problem, Segment
+from ionto.simulate.problem import FARADAY, Problem, Segment
 from ionto.simulate.result import Result, Snapshot, monitor_value
 from ionto.simulate.rosenbrock import (
+    EventReached,
     Linearization,
     Stats,
     StepFailure,
@@ -35,8 +38,10 @@ class _SegmentSystem:
 
     The flat state is Z (face potentials, totals, free concentrations), then under voltage
     control the current density (an algebraic unknown fixed by phi(0) - phi(L) = V(t)),
-    then the plasma concentrations of systemic species (differential). The last two form
-    the border of the banded Jacobian. Under current control i(t) is linear in time."""
+    then the *border states*: the plasma concentrations of systemic species and the
+    activation states of layers whose conductance opens under current (differential).
+    They form the border of the banded Jacobian. Under current control i(t) is linear in
+    time."""
 
     def __init__(self, model: Model, segment: Segment, t_start: float) -> None:
         self.model = model
@@ -49,13 +54,31 @@ class _SegmentSystem:
         self.nband = self.nb * self.bs
         self.nv = 1 if self.voltage_mode else 0
         self.nsys = model.nsys
+        self.nact = model.nact
+        self.ncap = model.ncap
         mass = model.mass_vector()
         weight, logs = model.error_weights()
         damped = model.damped_mask()
-        extra = self.nv + self.nsys
-        self.mass = np.concatenate([mass, [0.0] * self.nv, model.sys_capacity])
+        extra = self.nv + self.nsys + self.nact + 2 * self.ncap
+        self.mass = np.concatenate(
+            [
+                mass,
+                [0.0] * self.nv,
+                model.sys_capacity,
+                np.ones(self.nact + self.ncap),
+                np.zeros(self.ncap),
+            ]
+        )
         stack = float(model.volumes.sum())
-        self.weight = np.concatenate([weight, [0.0] * self.nv, [stack] * self.nsys])
+        self.weight = np.concatenate(
+            [
+                weight,
+                [0.0] * self.nv,
+                [stack] * (self.nsys + self.nact),
+                stack * 1e-3 / np.maximum(model.cap_value, 1e-300),  # Q in mV of the layer
+                np.zeros(self.ncap),
+            ]
+        )
         self.logs = np.concatenate([logs, np.zeros(extra, dtype=bool)])
         self.damped = np.concatenate([damped, np.zeros(extra, dtype=bool)])
         self.shape = (self.nb, self.bs)
@@ -72,7 +95,8 @@ class _SegmentSystem:
         return z_state, float(state[self.nband]) if self.voltage_mode else 0.0
 
     def plasma(self, state: np.ndarray) -> np.ndarray:
-        """Plasma concentrations (mol/m^3) in a flat state."""
+        """Border states in a flat state: plasma concentrations (mol/m^3), then the
+        activation states (-)."""
         return state[self.nband + self.nv :]
 
     def current(self, t: float, state: np.ndarray) -> float:
@@ -83,22 +107,71 @@ class _SegmentSystem:
         z_state, _ = self.split(y)
         i = self.current(t, y)
         model = self.model
-        if self.nsys:
-            model.set_plasma(self.plasma(y))
+        model.cycle = self.segment.cycle
+        if self.nsys or self.nact or self.ncap:
+            model.set_border(self.plasma(y))
         out, q, data = model.dae_rhs(z_state, i, jac)
         parts = [out.ravel()]
         if self.voltage_mode:
             parts.append(np.array([model.voltage_of(z_state[:, 0]) - self.setpoint(t)]))
         if self.nsys:
             parts.append(model.plasma_rhs(z_state[:-1, 1:]))
+        if self.nact:
+            parts.append(model.activation_rhs(i, z_state[:-1, 1:]))
+        if self.ncap:
+            parts.append(i - model.cap_current)  # dQ/dt: the displacement current
+            volts = model.capacitor_voltage(z_state[:, 0])
+            parts.append(volts - model.cap_offset - model.cap_charge / model.cap_value)
+        if jac and (self.nact or self.ncap):
+            assert data is not None
+            self._border_columns(z_state, i, data)
         return np.concatenate(parts) if len(parts) > 1 else parts[0], q, data
+
+    def _border_columns(self, z_state: np.ndarray, i: float, data: dict[str, Any]) -> None:
+        """dF/db and dq/db of every activation state and capacitor charge b by central
+        differences (F and q are smooth in them), the column of each ionic current
+        through a capacitive layer (exact: -1/F on its faces' current conditions), and
+        the analytic partials of da/dt."""
+        model = self.model
+        b0 = model.border_now()
+        first = self.nsys
+        count = self.nact + self.ncap
+        cols = np.zeros((self.nband, count))
+        qcols = np.zeros((model.quadrature_size(), count))
+        pcols = np.zeros((self.nsys, count))  # plasma uptake by perfusion
+        for k in range(count):
+            # activation in [0, 1]; a charge step of 1 uV across the layer
+            step = 1e-6 if k < self.nact else 1e-6 * model.cap_value[k - self.nact]
+            res = []
+            for sign in (1.0, -1.0):
+                b = b0.copy()
+                b[first + k] += sign * step
+                model.set_border(b)
+                out, q, _ = model.dae_rhs(z_state, i, False)
+                up = model.plasma_rhs(z_state[:-1, 1:]) if self.nsys else np.zeros(0)
+                res.append((out.ravel(), q, up))
+            cols[:, k] = (res[0][0] - res[1][0]) / (2 * step)
+            qcols[:, k] = (res[0][1] - res[1][1]) / (2 * step)
+            pcols[:, k] = (res[0][2] - res[1][2]) / (2 * step)
+        model.set_border(b0)
+        icol = np.zeros((self.nb, self.bs, self.ncap))
+        for g, faces in enumerate(model.cap_faces):
+            icol[faces, 0, g] = -1.0 / FARADAY
+        data["border_col"] = np.hstack([cols, icol.reshape(self.nband, self.ncap)])
+        data["border_q"] = np.hstack([qcols, np.zeros((qcols.shape[0], self.ncap))])
+        data["border_plasma"] = pcols
+        if self.nact:
+            da, di, dt = model.activation_partials(i, z_state[:-1, 1:])
+            data["act_da"] = da
+            data["act_di"] = di
+            data["act_dt"] = dt
 
     def linearize(self, data: Any) -> Linearization:
         values = self.model.jacobian_values(data)
-        if not (self.nv or self.nsys):
+        if not (self.nv or self.nsys or self.nact or self.ncap):
             return Linearization(values)
         cols, rows = [], []
-        k = self.nv + self.nsys
+        k = self.nv + self.nsys + self.nact + 2 * self.ncap
         corner = np.zeros((k, k))
         if self.voltage_mode:
             cols.append(data["F_i"][:, None])
@@ -106,10 +179,35 @@ class _SegmentSystem:
             row[:, 0] = -1.0 / self.model.f_t
             rows.append(row.ravel()[None, :])
         if self._coupling is not None:
+            if self.model.nact and np.any(self.model.act_perfusion):
+                self._coupling = self.model.plasma_coupling()  # perfusion changes uptake
             col_c, row_c, corner_c = self._coupling
             cols.append(col_c)
             rows.append(row_c)
-            corner[self.nv :, self.nv :] = corner_c
+            corner[self.nv : self.nv + self.nsys, self.nv : self.nv + self.nsys] = corner_c
+        if self.nact or self.ncap:
+            a0 = self.nv + self.nsys
+            na, nc = self.nact, self.ncap
+            cols.append(data["border_col"])
+            rows_b = np.zeros((na + 2 * nc, self.shape[0], self.shape[1]))
+            if na:  # a vasodilator's level drives perfusion
+                m = self.model.m
+                rows_b[:na, :-1, 1 : 1 + m] = data["act_dt"]
+            for g, faces in enumerate(self.model.cap_faces):
+                rows_b[na + nc + g, faces, 0] = -1.0 / self.model.f_t  # V_layer by u
+            rows.append(rows_b.reshape(na + 2 * nc, self.nband))
+            if na:
+                corner[a0 : a0 + na, a0 : a0 + na] = np.diag(data["act_da"])
+                if self.voltage_mode:
+                    corner[a0 : a0 + na, 0] = data["act_di"]
+            if self.nsys:
+                corner[self.nv : a0, a0 : a0 + na + nc] = data["border_plasma"]
+            q0, i0 = a0 + na, a0 + na + nc
+            for g in range(nc):
+                corner[q0 + g, i0 + g] = -1.0  # dQ/dt = i - i_ion
+                if self.voltage_mode:
+                    corner[q0 + g, 0] = 1.0
+                corner[i0 + g, q0 + g] = -1.0 / self.model.cap_value[g]  # V - Q/C
         return Linearization(values, np.hstack(cols), np.vstack(rows), corner)
 
     def quadrature_jvp(self, data: Any, v: np.ndarray) -> np.ndarray:
@@ -117,8 +215,11 @@ class _SegmentSystem:
         out = self.model.dae_quadrature_jvp(data, z_dir)
         if self.voltage_mode:
             out = out + data["q_i"] * di
+        border = self.plasma(v)
         if self.nsys:
-            out = out + self.model.plasma_quadrature_jvp(self.plasma(v))
+            out = out + self.model.plasma_quadrature_jvp(border[: self.nsys], data["vk"])
+        if self.nact or self.ncap:
+            out = out + data["border_q"] @ border[self.nsys :]
         return np.asarray(out)
 
     def drift(self, t: float, y: np.ndarray) -> float:
@@ -130,11 +231,15 @@ class _SegmentSystem:
     def time_derivative(self, t: float, data: Any) -> tuple[np.ndarray, np.ndarray] | None:
         if self.slope == 0.0:
             return None
-        extra = np.zeros(self.nv + self.nsys)
+        extra = np.zeros(self.nv + self.nsys + self.nact + 2 * self.ncap)
         if self.voltage_mode:
             ft = np.concatenate([np.zeros(self.nband), extra])
             ft[self.nband] = -self.slope
             return ft, np.zeros_like(data["q_i"])
+        if self.nact:
+            extra[self.nsys : self.nsys + self.nact] = data["act_di"] * self.slope
+        if self.ncap:
+            extra[self.nsys + self.nact : self.nsys + self.nact + self.ncap] = self.slope
         ft = np.concatenate([data["F_i"] * self.slope, extra])
         return ft, data["q_i"] * self.slope
 
@@ -146,11 +251,13 @@ class _SegmentSystem:
         u_guess: np.ndarray | None,
         i_guess: float,
     ) -> tuple[np.ndarray, float]:
-        """Consistent flat state at the segment start (the differential totals and plasma
-        kept, every algebraic unknown solved) and its current density."""
-        model.set_plasma(plasma)
+        """Consistent flat state at the segment start (the differential totals and border
+        states kept, every algebraic unknown solved) and its current density."""
+        model.set_border(plasma)
         if not self.voltage_mode:
-            flat = consistent_state(model, self.t_start, state, self.segment.start, u_guess)
+            flat = consistent_state(
+                model, self.t_start, state, self.segment.start, u_guess, self.segment.cycle
+            )
             return np.concatenate([flat, plasma]), self.segment.start
         i = solve_current_for_voltage(model, state, self.segment.start, i_guess, u_guess)
         flat = consistent_state(model, self.t_start, state, i, u_guess)
@@ -158,13 +265,19 @@ class _SegmentSystem:
 
 
 def consistent_state(
-    model: Model, t: float, state: np.ndarray, i: float, u_guess: np.ndarray | None
+    model: Model,
+    t: float,
+    state: np.ndarray,
+    i: float,
+    u_guess: np.ndarray | None,
+    cycle: tuple[float, float, float] | None = None,
 ) -> np.ndarray:
     """Flat Z at current density i with every algebraic unknown solved for the given
     compartment states (their totals in compartments with volume are kept)."""
+    model.cycle = cycle
     u = model.initial_u(state, i) if u_guess is None else u_guess
-    hold = _SegmentSystem(model, Segment(1.0, i, i), t)
-    flat = np.concatenate([model.pack(state, u).ravel(), model.plasma_now])
+    hold = _SegmentSystem(model, Segment(1.0, i, i, cycle=cycle), t)
+    flat = np.concatenate([model.pack(state, u).ravel(), model.border_now()])
     return make_consistent(hold, t, flat, hold.damped)[: hold.nband]
 
 
@@ -291,6 +404,164 @@ def _watch_events(
         events[spec.name] = when if when <= spec.time else float("nan")
 
 
+def _locate(
+    system: _SegmentSystem,
+    t_prev: float,
+    y_prev: np.ndarray,
+    span: float,
+    g: Callable[[float, np.ndarray], float],
+    g0: float,
+    g1: float,
+    scale: float,
+) -> float:
+    """Offset s in (0, span] where g(t_prev + s, y(s)) crosses zero (g0 > 0 >= g1), by
+    re-stepping from the step start (Illinois on the step size): where |g| < 1e-10
+    ``scale``, or else the end of the final bracket where g <= 0."""
+    q0 = np.zeros(system.model.quadrature_size())
+    a, fa, b, fb = 0.0, g0, span, g1
+    side = 0
+    for _ in range(80):
+        root = (a * fb - b * fa) / (fb - fa)
+        fr = g(t_prev + root, take_step(system, t_prev, y_prev, q0, root))
+        if fr <= 0.0:
+            b, fb = root, fr
+            if side == -1:
+                fa *= 0.5
+            side = -1
+        else:
+            a, fa = root, fr
+            if side == 1:
+                fb *= 0.5
+            side = 1
+        if abs(fr) < 1e-10 * scale:
+            return root
+        if (b - a) < 1e-12 * max(1.0, t_prev):
+            break
+    return b
+
+
+def _limit_event(
+    model: Model,
+    system: _SegmentSystem,
+    watch_current: bool,
+    bound: Callable[[float], float],
+) -> Callable[[float, np.ndarray, float, np.ndarray], float | None]:
+    """The switch of a source at one of its limits: fires when |x| reaches bound(t), x
+    the current density (A/m^2) if ``watch_current`` else the voltage (V). A current
+    source watches its voltage against the compliance, and at the compliance its current
+    against the set current; a voltage source watches its current against the current
+    limit, and at the limit its voltage against the set voltage. Crossings beyond a
+    hysteresis of 1e-9 relative fire; the offset is where the step crossed (``_locate``)."""
+
+    def g(t: float, y: np.ndarray) -> float:
+        if watch_current:
+            return abs(bound(t)) - abs(system.current(t, y))
+        z_state, _ = system.split(y)
+        return abs(bound(t)) - abs(model.voltage_of(z_state[:, 0]))
+
+    def event(t_prev: float, y_prev: np.ndarray, t: float, y_new: np.ndarray) -> float | None:
+        scale = max(abs(bound(t_prev)), abs(bound(t)), 1e-300)
+        g1 = g(t, y_new)
+        if g1 >= -1e-9 * scale:
+            return None
+        g0 = g(t_prev, y_prev)
+        if g0 <= 0.0:
+            return 0.0
+        return _locate(system, t_prev, y_prev, t - t_prev, g, g0, g1, scale)
+
+    return event
+
+
+class _Exposure:
+    """Irritation and burn-risk indicators of both electrode sites (claim P10), over
+    every accepted step: the peak local current density (A/m^2 of the site's own area),
+    the local charge density passed (integral of |i| / s, C/m^2, from the charge
+    quadrature of every control piece, exact) and, with H+, the largest pH excursion at
+    the electrode's face from its value at t = 0."""
+
+    def __init__(self, model: Model) -> None:
+        self.model = model
+        scale = model.cell_area_scale
+        self.scales = (float(scale[0]), float(scale[-1]))
+        self.peak = [0.0, 0.0]
+        self.charge = [0.0, 0.0]
+        self.ph_excursion = [0.0, 0.0]
+        self.ph0 = [float("nan"), float("nan")]
+        self.has_h = H_PLUS in model.names
+        problem = model.problem
+        self.sides = [
+            side
+            for side, end in enumerate((problem.left, problem.right))
+            if reaction_of(end) is not None
+        ]
+
+    def _ph(self, y: np.ndarray) -> tuple[float, float]:
+        k = self.model.names.index(H_PLUS)
+        out = []
+        for side in (0, 1):
+            c = float(self.model.end_concentrations(y, side)[k])
+            out.append(-math.log10(c / 1000.0) if c > 0 else float("nan"))
+        return out[0], out[1]
+
+    def start(self, y: np.ndarray) -> None:
+        if self.has_h:
+            self.ph0 = list(self._ph(y))
+
+    def step(
+        self,
+        system: _SegmentSystem,
+        t_prev: float,
+        y_prev: np.ndarray,
+        t: float,
+        y_new: np.ndarray,
+    ) -> None:
+        self.current(system, abs(system.current(t, y_new)))
+        if self.has_h:
+            z_state, _ = system.split(y_new)
+            for side, ph in enumerate(self._ph(z_state[:-1, 1:])):
+                if math.isfinite(ph) and math.isfinite(self.ph0[side]):
+                    dev = abs(ph - self.ph0[side])
+                    self.ph_excursion[side] = max(self.ph_excursion[side], dev)
+
+    def current(self, system: _SegmentSystem, i: float) -> None:
+        """Record |i| (A/m^2) flowing under ``system`` (a train: its pulses' peak)."""
+        cycle = system.segment.cycle
+        peak = abs(i) if cycle is None else cycle[2]
+        for side, scale in enumerate(self.scales):
+            self.peak[side] = max(self.peak[side], peak / scale)
+
+    def piece(
+        self, system: _SegmentSystem, t0: float, t1: float, q0: np.ndarray, q1: np.ndarray
+    ) -> None:
+        """Add the charge density of a control piece from t0 to t1 (s): from the charge
+        that entered at the left end (quadratures q0 -> q1), or exactly for a ramp
+        through zero or a cycle-averaged train."""
+        seg = system.segment
+        dt = t1 - t0
+        if seg.cycle is not None:
+            passed = (seg.cycle[0] + seg.cycle[1]) * dt
+        elif not system.voltage_mode and system.setpoint(t0) * system.setpoint(t1) < 0:
+            a, b = system.setpoint(t0), system.setpoint(t1)
+            passed = dt * (a * a + b * b) / (2.0 * (abs(a) + abs(b)))
+        else:
+            nb = self.model.nbal
+            passed = abs(FARADAY * float(self.model.zbal @ (q1[:nb] - q0[:nb])))
+        for side, scale in enumerate(self.scales):
+            self.charge[side] += passed / scale
+
+    def summary(self) -> dict[str, float]:
+        out: dict[str, float] = {}
+        for side, name in enumerate(("left (active)", "right (indifferent)")):
+            if side not in self.sides:
+                continue  # a bath or a wall: no electrode there
+            out[f"peak current density at the {name} electrode [A/m^2]"] = self.peak[side]
+            out[f"charge density at the {name} electrode [C/m^2]"] = self.charge[side]
+            if self.has_h:
+                key = f"largest pH excursion at the {name} electrode [-]"
+                out[key] = self.ph_excursion[side]
+        return out
+
+
 def segment_starts(problem: Problem) -> np.ndarray:
     """Start time (s) of every control segment, plus the end time."""
     return np.concatenate([[0.0], np.cumsum([seg.duration for seg in problem.control])])
@@ -314,7 +585,7 @@ def simulate(
     before: dict[float, Snapshot] = {}
     after: dict[float, Snapshot] = {}
     y = model.state0.copy()
-    plasma = model.plasma0.copy()
+    plasma = model.border0()  # plasma concentrations, then activation states
     q = np.zeros(model.quadrature_size())
     stats = Stats()
     h = problem.solver.first_step
@@ -336,73 +607,169 @@ def simulate(
         pieces = schedule(problem)
     except ValueError as exc:
         raise ConfigError("control", message=str(exc)) from None
+    exposure = _Exposure(model)
+    exposure.start(y)
+    at_limit: list[list[float]] = []  # [start, end] of each stretch at a source limit
     for k, piece in enumerate(pieces):
         seg = piece.segment
         t0 = piece.t_start
         t1 = t0 + seg.duration if k + 1 < len(pieces) else t_end
         model.set_spent(piece.left, piece.right)
-        system = _SegmentSystem(model, seg, t0)
-        try:
-            state, i_now = system.initial_state(model, y, plasma, None, i_now)
+        slope = (seg.end - seg.start) / seg.duration
+
+        def i_set(t: float, seg: Segment = seg, t0: float = t0, slope: float = slope) -> float:
+            return seg.start + slope * (t - t0)
+
+        # the source's limit in this piece: the compliance voltage of a current source, or
+        # the current limit of a voltage source (V or A/m^2), None when it cannot bind
+        voltage_piece = seg.mode == "voltage"
+        limit = problem.current_limit if voltage_piece else problem.compliance_voltage
+        limited = limit is not None and (seg.start != 0.0 or seg.end != 0.0)
+        if limited and seg.cycle is not None:
+            raise ConfigError(
+                "control",
+                message="a compliance voltage applies to every pulse: resolve the pulses "
+                "(averaged = false) to run a pulse train against a compliance voltage",
+            )
+        capped = False  # running at the limit (under the other kind of control)
+        t_here = t0
+        switches = 0
+        while True:
+            if capped:
+                assert limit is not None
+                level = i_set(t_here) or i_set(t1)
+                held = limit if level > 0 else -limit
+                other: Literal["current", "voltage"] = "current" if voltage_piece else "voltage"
+                sub = Segment(t1 - t_here, held, held, other)
+            else:
+                sub = Segment(t1 - t_here, i_set(t_here), i_set(t1), seg.mode)
+            system = _SegmentSystem(model, sub, t_here)
+            try:
+                state, i_now = system.initial_state(model, y, plasma, None, i_now)
+            except (FloatingPointError, ValueError, ZeroDivisionError) as exc:
+                raise SolverError(
+                    f"no consistent state at the start of control piece {k + 1} ({exc})",
+                    t_here,
+                    _diagnose(model, y) or "check the control values of that segment",
+                ) from exc
+            if limited and not capped:
+                assert limit is not None
+                z_start, _ = system.split(state)
+                now = abs(i_now) if voltage_piece else abs(model.voltage_of(z_start[:, 0]))
+                if now > limit * (1.0 + 1e-9):
+                    capped = True  # the setpoint is out of reach from the start
+                    at_limit.append([t_here, t1])
+                    continue
             z0, _ = system.split(state)
             y = z0[:-1, 1:].copy()  # zero-volume nodes and free concentrations polished
-        except (FloatingPointError, ValueError, ZeroDivisionError) as exc:
-            raise SolverError(
-                f"no consistent state at the start of control piece {k + 1} ({exc})",
-                t0,
-                _diagnose(model, y) or "check the control values of that segment",
-            ) from exc
-        after[t0] = Snapshot(t0, y.copy(), q.copy(), i_now, plasma.copy())
-        if t0 == 0.0:
-            before[t0] = after[t0]
+            exposure.current(system, i_now)
+            q_here = q.copy()
+            if t_here == t0:
+                after[t0] = Snapshot(t0, y.copy(), q.copy(), i_now, plasma.copy(), sub.cycle)
+                if t0 == 0.0:
+                    before[t0] = after[t0]
 
-        def on_stop(
-            t: float, st: np.ndarray, qs: np.ndarray, system: _SegmentSystem = system
-        ) -> None:
-            z_state, _ = system.split(st)
-            snap = Snapshot(
-                t,
-                z_state[:-1, 1:].copy(),
-                qs.copy(),
-                system.current(t, st),
-                system.plasma(st).copy(),
-            )
-            before[t] = snap
-            after[t] = snap
+            def on_stop(
+                t: float, st: np.ndarray, qs: np.ndarray, system: _SegmentSystem = system
+            ) -> None:
+                z_state, _ = system.split(st)
+                snap = Snapshot(
+                    t,
+                    z_state[:-1, 1:].copy(),
+                    qs.copy(),
+                    system.current(t, st),
+                    system.plasma(st).copy(),
+                    system.segment.cycle,
+                )
+                before[t] = snap
+                after[t] = snap
 
-        def on_step(
-            t_prev: float,
-            y_prev: np.ndarray,
-            t: float,
-            y_new: np.ndarray,
-            system: _SegmentSystem = system,
-        ) -> None:
-            _watch_events(model, system, watch, events, t_prev, y_prev, t, y_new)
+            def on_step(
+                t_prev: float,
+                y_prev: np.ndarray,
+                t: float,
+                y_new: np.ndarray,
+                system: _SegmentSystem = system,
+            ) -> None:
+                _watch_events(model, system, watch, events, t_prev, y_prev, t, y_new)
+                exposure.step(system, t_prev, y_prev, t, y_new)
 
-        try:
-            state, q, h = integrate_segment(
-                system,
-                t0,
-                t1,
-                state,
-                q,
-                stops,
-                on_stop,
-                rtol,
-                atol,
-                h if k == 0 else min(h, problem.solver.first_step),
-                stats,
-                max_steps=problem.solver.max_steps,
-                progress=report,
-                max_step=problem.solver.max_step,
-                on_step=on_step if watch else None,
-            )
-        except StepFailure as exc:
-            raise _solver_error(model, system, exc) from exc
+            event = None
+            if limited and limit is not None:
+                fixed_limit = float(limit)
+
+                def at_limit_value(t: float, v: float = fixed_limit) -> float:
+                    return v
+
+                # watch the current when it is the free quantity: a voltage source below its
+                # current limit, or a current source held at its compliance voltage
+                event = _limit_event(
+                    model,
+                    system,
+                    watch_current=voltage_piece != capped,
+                    bound=i_set if capped else at_limit_value,
+                )
+            try:
+                state, q, h = integrate_segment(
+                    system,
+                    t_here,
+                    t1,
+                    state,
+                    q,
+                    stops,
+                    on_stop,
+                    rtol,
+                    atol,
+                    h if k == 0 and t_here == t0 else min(h, problem.solver.first_step),
+                    stats,
+                    max_steps=problem.solver.max_steps,
+                    progress=report,
+                    max_step=problem.solver.max_step,
+                    on_step=on_step,
+                    event=event,
+                )
+            except EventReached as hit:
+                z_state, _ = system.split(hit.y)
+                y = z_state[:-1, 1:].copy()
+                plasma = system.plasma(hit.y).copy()
+                i_now = system.current(hit.t, hit.y)
+                exposure.piece(system, t_here, hit.t, q_here, hit.q)
+                q, h, t_here = hit.q, hit.h, hit.t
+                q_here = q.copy()
+                if capped:
+                    at_limit[-1][1] = t_here
+                else:
+                    at_limit.append([t_here, t1])
+                capped = not capped
+                switches += 1
+                if switches > 10_000:
+                    raise SolverError(
+                        "the source switches between its setpoint and its limit more than "
+                        "10000 times in one control piece",
+                        t_here,
+                        "raise the compliance voltage or tighten rtol",
+                    ) from None
+                stats.segments += 1
+                if t1 - t_here > 1e-12 * max(1.0, t1):
+                    continue
+                state = hit.y  # the switch falls on the end of the piece
+            except StepFailure as exc:
+                raise _solver_error(model, system, exc) from exc
+            exposure.piece(system, t_here, t1, q_here, q)
+            break
         z_state, _ = system.split(state)
         y = z_state[:-1, 1:].copy()
         plasma = system.plasma(state).copy()
         i_now = system.current(t1, state)
         stats.segments += 1
     wall = _time.perf_counter() - wall0
-    return Result.build(problem, model, before, after, stats, wall, events)
+    result = Result.build(problem, model, before, after, stats, wall, events)
+    merged: list[tuple[float, float]] = []
+    for a, b in at_limit:  # a stretch held across control pieces is one stretch
+        if merged and a <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(b, merged[-1][1]))
+        elif b > a:
+            merged.append((a, b))
+    result.compliance_intervals = merged
+    result.exposure = exposure.summary()
+    return result

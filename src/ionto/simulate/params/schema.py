@@ -123,6 +123,18 @@ class SpecificResistance(Entry):
     range: Annotated[tuple[float, float], _range("ohm*m^2")] | None = None
 
 
+class TimeConstant(Entry):
+    UNIT: ClassVar[str] = "s"
+    value: Annotated[float, quantity("s", gt=0)]
+    range: Annotated[tuple[float, float], _range("s")] | None = None
+
+
+class ChargePerArea(Entry):
+    UNIT: ClassVar[str] = "C/m^2"
+    value: Annotated[float, quantity("C/m^2", gt=0)]
+    range: Annotated[tuple[float, float], _range("C/m^2")] | None = None
+
+
 class Resistance(Entry):
     UNIT: ClassVar[str] = "ohm"
     value: Annotated[float, quantity("ohm", gt=0)]
@@ -199,6 +211,11 @@ class SkinValuesIn(StrictModel):
     body_resistance: Resistance | None = None
     impedance_recovery_ratio: Ratio | None = None
     conduction_activation_energy: Energy | None = None
+    sc_activation_charge: ChargePerArea | None = None
+    sc_recovery_time: TimeConstant | None = None
+    hyperaemia_gain: Ratio | None = None
+    hyperaemia_charge: ChargePerArea | None = None
+    hyperaemia_recovery_time: TimeConstant | None = None
 
 
 class SkinIn(StrictModel):

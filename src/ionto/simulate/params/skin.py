@@ -30,7 +30,8 @@ class Provenance:
 class SkinParameters:
     """One skin type at one body site, SI units. Lengths m; densities 1/m^2; charge
     densities mol/m^3 (signed, pore water, at pH 7.4); rates 1/s; specific resistance
-    ohm m^2; capacitance F/m^2; resistance ohm; energies J/mol; pH, pKa and factors -.
+    ohm m^2; capacitance F/m^2; resistance ohm; energies J/mol; charge per area C/m^2;
+    time constants s; pH, pKa and factors -.
 
     ``pore_porosity`` is the site's effective porosity: the reference site's value times
     ``pore_density_factor`` (the site's sweat duct + follicle density over the reference
@@ -63,6 +64,11 @@ class SkinParameters:
     contact_resistance: float | None = None
     impedance_recovery_ratio: float | None = None
     conduction_activation_energy: float | None = None
+    sc_activation_charge: float | None = None
+    sc_recovery_time: float | None = None
+    hyperaemia_gain: float | None = None
+    hyperaemia_charge: float | None = None
+    hyperaemia_recovery_time: float | None = None
     provenance: dict[str, Provenance] = field(default_factory=dict, repr=False, compare=False)
 
     def source(self, name: str) -> Source:
