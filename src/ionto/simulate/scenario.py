@@ -168,12 +168,14 @@ class SkinIn(StrictModel):
     ``tissue``: interstitial concentrations (mol/m^3, totals with equilibria); ``pH`` of
     the pore charge; ``radii``: hydrodynamic radii overriding the defaults; ``max_cell``:
     largest cell in the dermis; ``file``: a user parameter file merged over the built-in
-    sets."""
+    sets; ``initial_pH``: the skin layers' initial pH (needed when the scenario carries
+    H+ with the water equilibrium, e.g. to follow the pH under an electrode)."""
 
     type: str
     site: str | None = None
     tissue: dict[str, Concentration]
     pH: PH = 7.4
+    initial_pH: PH | None = None
     radii: dict[str, Length] = Field(default_factory=dict)
     max_cell: Length | None = None
     file: str | None = None

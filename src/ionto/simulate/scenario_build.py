@@ -591,6 +591,10 @@ def _skin(s: Scenario, species: tuple[Species, ...]) -> tuple[tuple[Layer, ...],
         temperature=s.temperature,
         max_cell=k.max_cell,
     )
+    if k.initial_pH is not None:
+        from dataclasses import replace
+
+        layers = tuple(replace(layer, initial_pH=k.initial_pH) for layer in layers)
     salt = sum(c for name, c in k.tissue.items() if name != s.electroneutral_species)
     return layers, skin_electroosmosis(skin, salt=salt, pH=k.pH, temperature=s.temperature)
 
