@@ -189,9 +189,10 @@ def _drug_model(
     return model, species
 
 
-def _electrode(
-    plan: Plan, polarity: Literal["anode", "cathode"], notes: list[str]
-) -> tuple[dict[str, Any], str]:
+Polarity = Literal["anode", "cathode"]
+
+
+def _electrode(plan: Plan, polarity: Polarity, notes: list[str]) -> tuple[dict[str, Any], str]:
     entry = plan.active.entry
     if entry.material == "Ag/AgCl":
         boundary: dict[str, Any] = {"type": "electrode", "electrode": "Ag/AgCl"}
@@ -213,9 +214,7 @@ def _electrode(
     return {"type": "electrode", "electrode": "inert"}, "inert"
 
 
-def _segments(
-    plan: Plan, polarity: Literal["anode", "cathode"], notes: list[str]
-) -> list[tuple[float, float, float]]:
+def _segments(plan: Plan, polarity: Polarity, notes: list[str]) -> list[tuple[float, float, float]]:
     area = plan.active.area
     pieces = plan.protocol.to_segments(area, active=polarity, average_above=AVERAGE_ABOVE)
     if len(pieces) > MAX_PIECES:
