@@ -37,7 +37,7 @@ class Prediction:
     problem: Problem
     result: Result
     times: np.ndarray  # s
-    current: np.ndarray  # A (into the skin at the active electrode)
+    current: np.ndarray  # A, positive with the plan's polarity at the active electrode
     voltage: np.ndarray  # V, across the simulated stack (active site only)
     dose: np.ndarray  # C, cumulative |charge|
     released: np.ndarray  # mol, drug that left the reservoir
@@ -171,18 +171,49 @@ def _ph(conc_h: np.ndarray) -> np.ndarray:
     return np.asarray(-np.log10(np.maximum(conc_h, 1e-30) / 1000.0))
 
 
+#: Mesh and solver settings tried in turn: fast first, then the finer mesh of the
+#: example scenarios when the fast one fails (steep acid or alkali fronts).
+SETTINGS: tuple[dict[str, Any], ...] = (
+    {},
+    {
+        "mesh": {"min_cell": "0.1 um", "max_cell": "20 um", "growth": 1.15},
+        "solver": {"rtol": 1e-4, "atol": "1e-4 mol/m^3"},
+    },
+)
+
+
 def predict(plan: Plan, progress: Progress | None = None) -> Prediction:
     """Simulate the plan at its active electrode. Raises ConfigError (plan cannot be
-    simulated) or SolverError."""
+    simulated) or SolverError (no settings of :data:`SETTINGS` converged)."""
+    from ionto.core.errors import SolverError
     from ionto.simulate.scenario import problem_from_dict
     from ionto.simulate.simulation import simulate
 
     scenario = plan_scenario(plan)
-    problem = problem_from_dict(scenario.data)
-    start = time.perf_counter()
-    result = simulate(problem, progress=progress)
-    wall = time.perf_counter() - start
-    return collect(plan, scenario, problem, result, wall)
+    failures: list[str] = []
+    for settings in SETTINGS:
+        data = scenario.data | settings
+        problem = problem_from_dict(data)
+        start = time.perf_counter()
+        try:
+            # an overflowing error estimate only rejects the step (the integrator retries)
+            with np.errstate(over="ignore"):
+                result = simulate(problem, progress=progress)
+        except (SolverError, FloatingPointError) as exc:
+            failures.append(str(exc))
+            continue
+        wall = time.perf_counter() - start
+        if settings:
+            scenario.data.update(settings)
+            scenario.notes.append(
+                "the fast mesh did not converge; simulated on the finer mesh "
+                f"({settings['mesh']['min_cell']} to {settings['mesh']['max_cell']})"
+            )
+            scenario.assumptions[:] = [
+                a for a in scenario.assumptions if a.name != "mesh and solver"
+            ]
+        return collect(plan, scenario, problem, result, wall)
+    raise SolverError("the prediction did not converge: " + "; ".join(failures))
 
 
 def collect(
@@ -203,7 +234,8 @@ def collect(
     conc = result.concentrations
     ph_el = _ph(conc[:, h, near_el if near_el.size else res_cells[:1]].mean(axis=1))
     ph_skin = _ph(conc[:, h, near_skin if near_skin.size else res_cells[-1:]].mean(axis=1))
-    current = np.asarray(result.current) * area
+    sign = 1.0 if scenario.polarity == "anode" else -1.0  # engine: + is anodic at the left
+    current = sign * np.asarray(result.current) * area
     dose = _cumulative_charge(problem.control, area, times)
     drug = scenario.drug
     zeros = np.zeros_like(times)

@@ -88,8 +88,8 @@ class PlanScenario:
 
 
 def _q(value: float, unit: str) -> str:
-    """A pint string with 8 significant digits."""
-    return f"{value:.8g} {unit}"
+    """A pint string with 12 significant digits."""
+    return f"{value:.12g} {unit}"
 
 
 def _species_names(name: str, charge: int) -> tuple[str, str]:
@@ -192,26 +192,37 @@ def _drug_model(
 Polarity = Literal["anode", "cathode"]
 
 
-def _electrode(plan: Plan, polarity: Polarity, notes: list[str]) -> tuple[dict[str, Any], str]:
+def _electrode(
+    plan: Plan, polarity: Polarity, chloride: bool, notes: list[str]
+) -> tuple[dict[str, Any], str]:
+    """The active electrode's boundary: Ag/AgCl, a buffered electrode approximated as one
+    (it holds the pH until its rated capacity is spent), or inert."""
     entry = plan.active.entry
-    if entry.material == "Ag/AgCl":
-        boundary: dict[str, Any] = {"type": "electrode", "electrode": "Ag/AgCl"}
-        if entry.capacity is not None:
-            picked = entry.capacity.pick(plan.options.get("electrode_capacity"))
-            key = "anodic_capacity" if polarity == "anode" else "cathodic_capacity"
-            boundary[key] = _q(picked.si, "C")
-            notes.append(
-                f"Ag/AgCl electrode {entry.name!r}: {picked.text} rated capacity, then water "
-                "electrolysis"
-            )
-        else:
-            notes.append(
-                f"Ag/AgCl electrode {entry.name!r} has no capacity rating: it is assumed not to "
-                "run out during the session"
-            )
-        return boundary, "Ag/AgCl"
-    notes.append(f"{entry.material} electrode {entry.name!r} simulated as inert: {INERT_NOTE}")
-    return {"type": "electrode", "electrode": "inert"}, "inert"
+    buffered = entry.buffered.value and entry.capacity is not None
+    if entry.material != "Ag/AgCl" and not (buffered and (chloride or polarity == "cathode")):
+        notes.append(f"{entry.material} electrode {entry.name!r} simulated as inert: {INERT_NOTE}")
+        return {"type": "electrode", "electrode": "inert"}, "inert"
+    boundary: dict[str, Any] = {"type": "electrode", "electrode": "Ag/AgCl"}
+    if entry.material != "Ag/AgCl":
+        notes.append(
+            f"buffered electrode {entry.name!r} ({entry.material}) simulated as an Ag/AgCl "
+            "electrode that holds the pH until its rated capacity is spent, then electrolyses "
+            "water (the buffer itself is not modelled)"
+        )
+    if entry.capacity is not None:
+        picked = entry.capacity.pick(plan.options.get("electrode_capacity"))
+        key = "anodic_capacity" if polarity == "anode" else "cathodic_capacity"
+        boundary[key] = _q(picked.si, "C")
+        notes.append(
+            f"electrode {entry.name!r}: rated capacity {picked.text} ({picked.option}), then "
+            "water electrolysis"
+        )
+    else:
+        notes.append(
+            f"Ag/AgCl electrode {entry.name!r} has no capacity rating: it is assumed not to "
+            "run out during the session"
+        )
+    return boundary, "Ag/AgCl" if entry.material == "Ag/AgCl" else "buffered"
 
 
 def _segments(plan: Plan, polarity: Polarity, notes: list[str]) -> list[tuple[float, float, float]]:
@@ -355,7 +366,8 @@ def plan_scenario(plan: Plan, defaults: Defaults | None = None) -> PlanScenario:
         used(key, _q(salt, "mol/m^3"), None)
         reservoir_initial["Na+"] = _q(salt, "mol/m^3")
 
-    boundary, electrode_kind = _electrode(plan, polarity, notes)
+    chloride = drug is None or drug.charge > 0  # chloride in the reservoir
+    boundary, electrode_kind = _electrode(plan, polarity, chloride, notes)
     segments = _segments(plan, polarity, notes)
     protocol_end = sum(s[0] for s in segments)
     control = [
