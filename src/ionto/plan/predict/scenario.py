@@ -165,9 +165,14 @@ def _drug_model(
         species.append({"name": neutral, "charge": 0, "diffusivity": _q(diffusivity, "m^2/s")})
         acid, base = (charged, neutral) if z > 0 else (neutral, charged)
         equilibria.append(
-            {"name": f"{drug.name} acid-base", "kind": "acid", "acid": acid, "base": base,
-             "pK": float(pka.value)}
-        )  # fmt: skip
+            {
+                "name": f"{drug.name} acid-base",
+                "kind": "acid",
+                "acid": acid,
+                "base": base,
+                "pK": float(pka.value),
+            }
+        )
         primary = base
         names = (charged, neutral)
         assumptions.append(
@@ -247,9 +252,11 @@ def plan_scenario(plan: Plan, defaults: Defaults | None = None) -> PlanScenario:
 
     d = defaults or builtin_defaults()
     opt = plan.prediction
-    notes: list[str] = ["Only the active electrode's site is simulated; the indifferent "
-                        f"electrode ({plan.indifferent.entry.name}) and the skin under it are "
-                        "not simulated yet (single-site engine)."]  # fmt: skip
+    notes: list[str] = [
+        "Only the active electrode's site is simulated; the indifferent "
+        f"electrode ({plan.indifferent.entry.name}) and the skin under it are "
+        "not simulated yet (single-site engine)."
+    ]
     assumptions: list[Assumption] = []
     if not plan.protocol.bounded:
         raise ConfigError(
@@ -438,16 +445,24 @@ def plan_scenario(plan: Plan, defaults: Defaults | None = None) -> PlanScenario:
     if drug is not None:
         _pharmacokinetics(plan, d, drug, data, assumptions, notes)
         reports = [
-            {"name": f"cleared_{k}", "quantity": "cleared", "species": drug.primary,
-             "time": _q(t, "s")}
+            {
+                "name": f"cleared_{k}",
+                "quantity": "cleared",
+                "species": drug.primary,
+                "time": _q(t, "s"),
+            }
             for k, t in enumerate(times)
-        ]  # fmt: skip
+        ]
         if data.get("systemic"):
             reports += [
-                {"name": f"plasma_{k}", "quantity": "plasma", "species": drug.primary,
-                 "time": _q(t, "s")}
+                {
+                    "name": f"plasma_{k}",
+                    "quantity": "plasma",
+                    "species": drug.primary,
+                    "time": _q(t, "s"),
+                }
                 for k, t in enumerate(times)
-            ]  # fmt: skip
+            ]
         data["report"] = reports
     problem_from_dict(data)  # the scenario loader checks it (ConfigError naming the key)
     return PlanScenario(

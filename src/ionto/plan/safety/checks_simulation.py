@@ -49,18 +49,27 @@ def sim_ph(ctx: Context, p: Prediction) -> Iterator[Hit]:
     acid_irr = _value(ctx, rule, "acid_irritation")
     alkaline_irr = _value(ctx, rule, "alkaline_irritation")
     if ph[low] < acid_burn:
-        yield Hit(f"predicted pH {ph[low]:.2f} {where} at {_at(p, low)} is below the acid burn "
-                  f"limit {acid_burn:g}")  # fmt: skip
+        yield Hit(
+            f"predicted pH {ph[low]:.2f} {where} at {_at(p, low)} is below the acid burn "
+            f"limit {acid_burn:g}"
+        )
     elif ph[low] < acid_irr:
-        yield Hit(f"predicted pH {ph[low]:.2f} {where} at {_at(p, low)} is below {acid_irr:g} "
-                  "(outside the range buffered electrodes hold)", severity="warning")  # fmt: skip
+        yield Hit(
+            f"predicted pH {ph[low]:.2f} {where} at {_at(p, low)} is below {acid_irr:g} "
+            "(outside the range buffered electrodes hold)",
+            severity="warning",
+        )
     if ph[high] > alkaline_burn:
-        yield Hit(f"predicted pH {ph[high]:.2f} {where} at {_at(p, high)} is above the alkaline "
-                  f"burn limit {alkaline_burn:g}")  # fmt: skip
+        yield Hit(
+            f"predicted pH {ph[high]:.2f} {where} at {_at(p, high)} is above the alkaline "
+            f"burn limit {alkaline_burn:g}"
+        )
     elif ph[high] > alkaline_irr:
-        yield Hit(f"predicted pH {ph[high]:.2f} {where} at {_at(p, high)} is above "
-                  f"{alkaline_irr:g} (outside the range buffered electrodes hold)",
-                  severity="warning")  # fmt: skip
+        yield Hit(
+            f"predicted pH {ph[high]:.2f} {where} at {_at(p, high)} is above "
+            f"{alkaline_irr:g} (outside the range buffered electrodes hold)",
+            severity="warning",
+        )
 
 
 def burn_index(ctx: Context, p: Prediction) -> tuple[float, dict[str, float]]:
