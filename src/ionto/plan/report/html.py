@@ -31,9 +31,12 @@ pre { background: #f7f7f7; padding: 0.5rem; overflow-x: auto; font-size: 0.8rem;
 
 
 def svg(figure: Figure) -> str:
-    """A figure as inline SVG markup (no XML header)."""
+    """A figure as inline SVG markup (no XML header), its text kept as text."""
+    import matplotlib
+
     buffer = io.StringIO()
-    figure.savefig(buffer, format="svg")
+    with matplotlib.rc_context({"svg.fonttype": "none"}):
+        figure.savefig(buffer, format="svg")
     text = buffer.getvalue()
     return text[text.index("<svg") :]
 
