@@ -20,7 +20,8 @@ venv: $(STAMP)
 
 run: $(STAMP)
 	@mkdir -p out
-	$(BIN)/ionto simulate examples/lidocaine_anode.toml --plot out/lidocaine_profiles.png
+	$(BIN)/ionto plan examples/plans/lidocaine-forearm.toml --report out/report.html \
+		--pdf out/report.pdf --scenario out/scenario.toml
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
