@@ -37,6 +37,7 @@ bench: $(STAMP)
 	@$(BIN)/python -m compileall -q src >/dev/null
 	$(BIN)/python benchmarks/run.py R1
 	$(BIN)/python benchmarks/run.py R2 --repeat 1
+	$(BIN)/python benchmarks/plan_predict.py --repeat 1
 
 format: $(STAMP)
 	$(BIN)/ruff check --fix .

@@ -125,3 +125,11 @@ def test_fast_pulses_are_averaged_and_say_so() -> None:
     scenario = plan_scenario(plan_of("microcurrent-face"))
     assert any("cycle average" in n for n in scenario.notes)
     assert len(scenario.data["control"]) <= 3
+
+
+def test_progress_is_reported_up_to_the_end() -> None:
+    seen: list[tuple[float, float]] = []
+    p = predict(plan_of("dexamethasone-knee"), progress=lambda t, end: seen.append((t, end)))
+    assert seen and all(end == pytest.approx(p.scenario.duration) for _, end in seen)
+    assert seen[-1][0] == pytest.approx(p.scenario.duration, rel=1e-6)
+    assert [t for t, _ in seen] == sorted(t for t, _ in seen)
