@@ -63,10 +63,20 @@ def test_plan_refused_by_a_simulation_rule_exits_1(tmp_path: Path) -> None:
 
 
 def test_plan_without_a_possible_prediction_still_checks(tmp_path: Path) -> None:
-    code, out, _ = run("plan", str(EXAMPLES / "vitamin-c-face.toml"), "--json")
+    path = write_plan(tmp_path, "lidocaine-forearm", protocol="hold 2 mA until 40 V")
+    code, out, _ = run("plan", str(path), "--json")
     data = json.loads(out)
-    assert code == 0 and data["prediction"] is None
-    assert "molecular weight and concentration" in data["prediction_error"]
+    assert code == 1 and data["prediction"] is None  # refused by protocol.bounded
+    assert "unbounded protocol cannot be simulated" in data["prediction_error"]
+    assert "protocol.bounded" in {f["id"] for f in data["findings"]}
+
+
+def test_galvanic_desincrustation_predicts_alkali_under_the_cathode() -> None:
+    code, out, _ = run("plan", str(EXAMPLES / "desincrustation-face.toml"), "--json")
+    data = json.loads(out)
+    summary = data["prediction"]["summary"]
+    assert summary["max pH at the electrode [-]"] > 8.0  # the alkali it works by
+    assert any("not simulated" in n for n in data["prediction"]["notes"])
 
 
 def test_plan_bad_input_is_one_line_exit_2(tmp_path: Path) -> None:

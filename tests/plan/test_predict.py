@@ -116,9 +116,16 @@ def test_prediction_settings_override_the_defaults() -> None:
     assert scenario.data["layers"][0]["thickness"] == "0.001 m"
 
 
-def test_missing_drug_data_is_one_clear_error() -> None:
-    with pytest.raises(ConfigError, match="molecular weight and concentration"):
-        plan_scenario(plan_of("vitamin-c-face"))
+def test_substance_without_data_leaves_a_saline_reservoir_and_says_so() -> None:
+    scenario = plan_scenario(plan_of("vitamin-c-face"))
+    assert scenario.drug is None
+    assert any("ascorbate is not simulated" in n and "concentration" in n for n in scenario.notes)
+    assert scenario.data["layers"][0]["initial"] == {"Na+": "150 mol/m^3"}
+
+
+def test_unbounded_protocol_cannot_be_predicted() -> None:
+    with pytest.raises(ConfigError, match="unbounded"):
+        plan_scenario(plan_of("lidocaine-forearm", protocol="hold 2 mA until 40 V"))
 
 
 def test_fast_pulses_are_averaged_and_say_so() -> None:

@@ -172,7 +172,16 @@ def find_dose(
         raise ConfigError(
             "target", target, "mol", "> 0, with a drug in the plan", "nothing to deliver"
         )
+    from ionto.plan.predict.scenario import plan_scenario
+
     current, max_dose, limits = _limits(plan)
+    scenario = plan_scenario(plan)
+    if scenario.drug is None:
+        result = DoseResult(target, None, None, current, max_dose, limits)
+        result.reason = "the substance is not simulated: " + "; ".join(
+            n for n in scenario.notes if "not simulated:" in n
+        )
+        return result
     ramp = plan.modality.ramp_min.si if plan.modality.ramp_min is not None else DEFAULT_RAMP
     ramps = current * ramp  # C in the two ramps
     result = DoseResult(target, None, None, current, max_dose, limits)

@@ -7,7 +7,8 @@ with ``ionto simulate``. What goes in:
 
 * the **drug** (library entry): its first charge number, molar mass (the radius of a
   compact molecule and the Stokes-Einstein diffusivity, ionto.simulate.params.physchem)
-  and typical concentration (kg/m^3 -> mol/m^3 with the molar mass of the entry), its
+  and typical concentration (kg/m^3 -> mol/m^3 with the molar mass of the entry; a
+  substance without them is left out and the reservoir simulated as saline), its
   counter-ion (chloride for a cation, sodium for an anion), and with one pKa and
   |charge| = 1 its neutral conjugate in fast acid-base equilibrium; water (H+, OH-)
   is always there so the pH under the electrode is predicted;
@@ -117,13 +118,12 @@ def _drug_model(
         if value is None
     ]
     if missing:
-        raise ConfigError(
-            f"drug {drug.name!r}: " + ", ".join(missing),
-            None,
-            None,
-            "a value in the library (or a user library file)",
-            "the prediction needs the drug's molecular weight and concentration",
+        notes.append(
+            f"{drug.name} is not simulated: the library gives no {' or '.join(missing)} "
+            "(add them in a user library file); the reservoir is simulated as saline, so "
+            "the pH and the voltage are predicted but no drug amounts"
         )
+        return None, []
     assert drug.molecular_weight is not None and drug.concentration is not None
     mass = drug.molecular_weight.si
     conc = drug.concentration.si / mass
@@ -366,7 +366,7 @@ def plan_scenario(plan: Plan, defaults: Defaults | None = None) -> PlanScenario:
         reservoir_initial[drug.primary] = _q(drug.concentration, "mol/m^3")
         if drug.charge < 0:  # sodium counter-ions; chloride follows from electroneutrality
             reservoir_initial["Na+"] = _q(-drug.charge * drug.concentration, "mol/m^3")
-    else:
+    else:  # no drug, tap water, or a substance without molar mass / concentration
         water = plan.drug is not None and plan.drug.category == "water"
         key = "tap_water_salt" if water else "reservoir_salt"
         salt = d.value(key)
