@@ -542,7 +542,8 @@ def plan_command(
                 dose_result = find_dose(plan, amount, progress, check=False)
                 if dose_result.plan is not None:
                     plan = dose_result.plan
-            sim = SimulationCheck(progress=progress)
+            found = dose_result.prediction if dose_result is not None else None
+            sim = SimulationCheck(prediction=found, progress=progress)
             try:
                 safety = check_plan(plan, extra=[sim])
             except (ConfigError, SolverError) as exc:
