@@ -7,13 +7,12 @@ from html.parser import HTMLParser
 from pathlib import Path
 
 import numpy as np
+import pymupdf  # a dev dependency: renders the PDF pages as a reader would see them
 import pytest
 from plan_helpers import EXAMPLES
 from typer.testing import CliRunner
 
 from ionto.plan.cli import app
-
-pymupdf = pytest.importorskip("pymupdf")
 
 pytestmark = pytest.mark.engine
 
