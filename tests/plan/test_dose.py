@@ -22,6 +22,7 @@ def test_calculator_gives_the_third_of_current_duration_dose() -> None:
     assert electrode_area(4e-3, 5.0) == pytest.approx(8e-4)  # 4 mA at 0.5 mA/cm^2: 8 cm^2
 
 
+@pytest.mark.slow
 def test_finds_the_protocol_for_a_target_within_the_rules() -> None:
     plan = plan_of("lidocaine-forearm")
     result = find_dose(plan, 3e-6)
@@ -37,6 +38,7 @@ def test_finds_the_protocol_for_a_target_within_the_rules() -> None:
     assert all(b[1] > a[1] for a, b in zip(runs, runs[1:], strict=False))
 
 
+@pytest.mark.slow
 def test_the_allowed_density_sets_the_current() -> None:
     plan = plan_of("lidocaine-forearm", options={"current_density": "gbo-iontophoresis"})
     result = find_dose(plan, 0.5e-6)

@@ -86,6 +86,7 @@ def test_plan_bad_input_is_one_line_exit_2(tmp_path: Path) -> None:
     assert "prediction.observe" in err and len(err.strip().splitlines()) == 1
 
 
+@pytest.mark.slow
 def test_plan_with_target_finds_the_dose() -> None:
     code, out, _ = run(
         "plan", str(EXAMPLES / "lidocaine-forearm.toml"), "--target", "2 umol", "--json"
