@@ -36,7 +36,8 @@ endif
 
 run: $(STAMP)
 	@mkdir -p out
-	$(BIN)/ionto simulate examples/lidocaine_anode.toml --plot out/lidocaine_profiles.png
+	$(BIN)/ionto plan examples/plans/lidocaine-forearm.toml --report out/report.html \
+		--pdf out/report.pdf --scenario out/scenario.toml
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
@@ -53,6 +54,7 @@ bench: $(STAMP) pg
 	$(BIN)/python benchmarks/run.py R1
 	$(BIN)/python benchmarks/run.py R2 --repeat 1
 	$(BIN)/python benchmarks/record_import.py
+	$(BIN)/python benchmarks/plan_predict.py --repeat 1
 
 format: $(STAMP)
 	$(BIN)/ruff check --fix .

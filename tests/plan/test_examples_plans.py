@@ -13,6 +13,7 @@ from ionto.plan.safety import check_plan
 # example -> (modality, refused, {rule id: severity} of every finding)
 EXPECTED = {
     "lidocaine-forearm": ("drug-iontophoresis", False, {"substance.prescription": "warning"}),
+    "dexamethasone-knee": ("drug-iontophoresis", False, {"substance.prescription": "warning"}),
     "tap-water-palms": ("tap-water-iontophoresis", False, {}),
     "desincrustation-face": ("galvanic-desincrustation", False, {}),
     "vitamin-c-face": ("cosmetic-iontophoresis", False, {}),

@@ -443,3 +443,294 @@ def _print_course(course: Any, ics: Path | None) -> None:
         )
     if ics is not None:
         console.print(Text(f"iCalendar written to {ics}"))
+
+
+# ------------------------------------------------------------------ plan (check + predict)
+
+
+class _Progress:
+    """A rich progress bar for the simulations, shown once they pass ~1 s of wall time."""
+
+    def __init__(self, label: str, delay: float = 1.0) -> None:
+        import time
+
+        self._clock = time.perf_counter
+        self._start = self._clock()
+        self._delay = delay
+        self._label = label
+        self._bar: Any = None
+        self._task: Any = None
+
+    def __call__(self, t: float, t_end: float) -> None:
+        if self._bar is None:
+            if self._clock() - self._start < self._delay:
+                return
+            from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+            console = _console(True)
+            if not console.is_terminal:
+                return
+            self._bar = Progress(
+                TextColumn(self._label),
+                BarColumn(),
+                TextColumn("t = {task.completed:.0f} / {task.total:.0f} s"),
+                TimeElapsedColumn(),
+                console=console,
+                transient=True,
+            )
+            self._bar.start()
+            self._task = self._bar.add_task(self._label, total=t_end)
+        self._bar.update(self._task, completed=t, total=t_end)
+
+    def close(self) -> None:
+        if self._bar is not None:
+            self._bar.stop()
+
+
+def _target_amount(text: str, plan: Any) -> float:
+    """A target amount (mol) from ``"2 umol"`` or a mass (``"500 ug"``, needs the drug's
+    molecular weight)."""
+    from ionto.core.errors import ConfigError
+    from ionto.core.units import parse_quantity
+
+    try:
+        return parse_quantity(text, "mol", "--target")
+    except ConfigError:
+        mass = parse_quantity(text, "kg", "--target")  # ConfigError names both if neither
+        if plan.drug is None or plan.drug.molecular_weight is None:
+            raise ConfigError(
+                "--target", text, "mol", "an amount (mol) for a drug without a molecular weight"
+            ) from None
+        return mass / plan.drug.molecular_weight.si
+
+
+@app.command("plan")
+def plan_command(
+    plan_file: Annotated[Path, typer.Argument(help="Plan TOML file (see docs/planning.md).")],
+    report: Annotated[
+        Path | None, typer.Option("--report", help="Write the HTML report (self-contained).")
+    ] = None,
+    pdf: Annotated[Path | None, typer.Option("--pdf", help="Write the PDF report.")] = None,
+    scenario: Annotated[
+        Path | None, typer.Option("--scenario", help="Write the generated scenario TOML.")
+    ] = None,
+    target: Annotated[
+        str | None,
+        typer.Option(
+            "--target", help='Find the dose that delivers this into the skin, e.g. "2 umol".'
+        ),
+    ] = None,
+    extra: ExtraOption = None,
+    json_output: JsonOption = False,
+) -> None:
+    """Check, predict (simulate the active site) and schedule a plan; exit 1 if refused."""
+    progress = _Progress("simulating")
+    prediction_error = ""
+    dose_result = None
+    try:
+        with _user_errors():
+            from ionto.core.errors import ConfigError, SolverError
+            from ionto.plan.plan import load_plan
+            from ionto.plan.predict.checks import SimulationCheck
+            from ionto.plan.safety import check_plan
+
+            plan = load_plan(plan_file, extra or ())
+            if target is not None:
+                from ionto.plan.predict.dose import find_dose
+
+                amount = _target_amount(target, plan)
+                dose_result = find_dose(plan, amount, progress, check=False)
+                if dose_result.plan is not None:
+                    plan = dose_result.plan
+            found = dose_result.prediction if dose_result is not None else None
+            sim = SimulationCheck(prediction=found, progress=progress)
+            try:
+                safety = check_plan(plan, extra=[sim])
+            except (ConfigError, SolverError) as exc:
+                prediction_error = " ".join(str(exc).split())
+                safety = check_plan(plan)
+            prediction = sim.prediction if not prediction_error else None
+            course = None
+            if plan.course is not None:
+                from ionto.plan.course import course_from_plan
+
+                course = course_from_plan(plan)
+            if scenario is not None and prediction is not None:
+                from ionto.plan.predict.scenario import scenario_toml
+
+                scenario.parent.mkdir(parents=True, exist_ok=True)
+                scenario.write_text(scenario_toml(prediction.scenario))
+            written: dict[str, str] = {}
+            if report is not None or pdf is not None:
+                from ionto.plan.report import build_report
+
+                document = build_report(plan, safety, prediction, course, prediction_error)
+                if report is not None:
+                    written["report"] = str(document.write_html(report))
+                if pdf is not None:
+                    written["pdf"] = str(document.write_pdf(pdf))
+            if scenario is not None and prediction is not None:
+                written["scenario"] = str(scenario)
+    finally:
+        progress.close()
+    refused = safety.refused or (course is not None and course.refused)
+    if dose_result is not None and dose_result.refused:
+        refused = True
+    if json_output:
+        out: dict[str, Any] = safety.to_dict() | {
+            "refused": refused,
+            "protocol": str(plan.protocol),
+        }
+        out["prediction"] = prediction.to_dict() if prediction is not None else None
+        out["prediction_error"] = prediction_error
+        out["course"] = course.to_dict() if course is not None else None
+        out["dose_finder"] = dose_result.to_dict() if dose_result is not None else None
+        out["written"] = written
+        _print_json(out)
+    else:
+        _print_plan(plan, safety, prediction, prediction_error, course, dose_result, written)
+    if refused:
+        raise typer.Exit(EXIT_REFUSED)
+
+
+def _print_plan(
+    plan: Any,
+    safety: Any,
+    prediction: Any,
+    prediction_error: str,
+    course: Any,
+    dose_result: Any,
+    written: dict[str, str],
+) -> None:
+    from rich.table import Table
+    from rich.text import Text
+
+    console = _console()
+    protocol = plan.protocol
+    facts: dict[str, Any] = {"peak_current_mA": protocol.peak_current * 1e3}
+    if protocol.bounded:
+        facts |= {"duration_s": protocol.duration, "dose_mAmin": protocol.dose_mAmin}
+    if dose_result is not None:
+        _print_dose(dose_result)
+    if prediction is not None:
+        from ionto.plan.report.content import _summary
+
+        table = Table(title=Text(f"Prediction (active site): {plan.title}"), title_justify="left")
+        table.add_column("quantity")
+        table.add_column("value", justify="right")
+        for name, value in _summary(prediction)[1:]:
+            table.add_row(Text(name), Text(value))
+        console.print(table)
+        for note in prediction.notes:
+            console.print(Text(f"note: {note}", style="dim"))
+    elif prediction_error:
+        console.print(Text(f"no prediction: {prediction_error}", style="yellow"))
+    if course is not None:
+        dates = ", ".join(s.date.isoformat() for s in course.sessions[:6])
+        more = " ..." if len(course.sessions) > 6 else ""
+        console.print(Text(f"course: {len(course.sessions)} sessions: {dates}{more}"))
+        for f in course.findings:
+            console.print(Text(f"{f.severity}: {f.id}: {f.message}"))
+    _print_report(safety, facts)
+    for kind, path in written.items():
+        console.print(Text(f"{kind} written to {path}"))
+
+
+def _print_dose(result: Any) -> None:
+    from rich.table import Table
+    from rich.text import Text
+
+    console = _console()
+    table = Table(
+        title=Text(f"Dose finder: {result.target * 1e6:.4g} umol into the skin"),
+        title_justify="left",
+    )
+    table.add_column("hold charge [mA*min]", justify="right")
+    table.add_column("delivered [umol]", justify="right")
+    for hold, delivered in result.evaluations:
+        table.add_row(f"{hold / 0.06:.5g}", f"{delivered * 1e6:.5g}")
+    console.print(table)
+    for name, text in result.limits.items():
+        console.print(Text(f"limit: {name}: {text}", style="dim"))
+    if result.refused:
+        console.print(Text(f"dose finder: {result.reason}", style="bold red"))
+    else:
+        p = result.plan.protocol
+        console.print(
+            Text(
+                f"found: {str(p).replace(chr(10), '; ')} ({p.dose_mAmin:.4g} mA*min, "
+                f"{p.duration / 60:.4g} min)",
+                style="bold green",
+            )
+        )
+
+
+@app.command("dose")
+def dose_command(
+    plan_file: Annotated[
+        Path | None, typer.Argument(help="Plan TOML file (with --target).")
+    ] = None,
+    target: Annotated[
+        str | None, typer.Option(help='Amount into the skin, e.g. "2 umol" or "500 ug".')
+    ] = None,
+    current: Annotated[str | None, typer.Option(help='Current, e.g. "4 mA".')] = None,
+    duration: Annotated[str | None, typer.Option(help='Duration, e.g. "10 min".')] = None,
+    dose: Annotated[str | None, typer.Option(help='Dose, e.g. "40 mA*min".')] = None,
+    density: Annotated[
+        str | None, typer.Option(help='Current density for electrode sizing, e.g. "0.5 mA/cm^2".')
+    ] = None,
+    extra: ExtraOption = None,
+    json_output: JsonOption = False,
+) -> None:
+    """Dose finder (PLAN --target AMOUNT) or calculator (two of --current/--duration/--dose;
+    --density sizes the electrode for the current)."""
+    progress = _Progress("finding the dose")
+    try:
+        with _user_errors():
+            from ionto.core.errors import ConfigError
+            from ionto.core.units import parse_quantity
+
+            if plan_file is not None:
+                from ionto.plan.plan import load_plan
+                from ionto.plan.predict.dose import find_dose
+
+                if target is None:
+                    raise ConfigError("--target", None, "mol", 'an amount, e.g. "2 umol"')
+                plan = load_plan(plan_file, extra or ())
+                result = find_dose(plan, _target_amount(target, plan), progress)
+            else:
+                from ionto.plan.predict.dose import calculate, electrode_area
+
+                values = calculate(
+                    parse_quantity(current, "A", "--current") if current else None,
+                    parse_quantity(duration, "s", "--duration") if duration else None,
+                    parse_quantity(dose, "C", "--dose") if dose else None,
+                )
+                if density is not None:
+                    values["area"] = electrode_area(
+                        values["current"], parse_quantity(density, "A/m^2", "--density")
+                    )
+                    values["density"] = parse_quantity(density, "A/m^2", "--density")
+                result = None
+    finally:
+        progress.close()
+    if result is None:
+        shown = {
+            "current": f"{values['current'] * 1e3:.6g} mA",
+            "duration": f"{values['duration'] / 60:.6g} min",
+            "dose": f"{values['dose'] / 0.06:.6g} mA*min",
+        }
+        if "area" in values:
+            shown["electrode area"] = f"{values['area'] * 1e4:.6g} cm^2"
+        if json_output:
+            _print_json({k: v for k, v in values.items()} | {"shown": shown})
+        else:
+            for key, text in shown.items():
+                typer.echo(f"{key}: {text}")
+        return
+    if json_output:
+        _print_json(result.to_dict())
+    else:
+        _print_dose(result)
+    if result.refused:
+        raise typer.Exit(EXIT_REFUSED)

@@ -1,13 +1,14 @@
-"""Hooks for the simulation-based parts of planning (not implemented yet; see
-docs/planning.md, "Open").
+"""Interfaces of the simulation-based parts of planning.
 
 * :func:`simulation_segments` turns a plan's protocol into the simulator's
   :class:`ionto.simulate.problem.Segment` list for its active electrode (A/m^2, signed
   by the plan's polarity), ready for a scenario built from the plan.
-* :class:`Predictor` is the interface a simulation-based check implements (predicted
-  pH under each electrode, burn risk, delivered amount): it takes a plan and returns
-  findings; pass it to :func:`ionto.plan.safety.check_plan` as ``extra=[predictor]``.
-* :class:`DoseFinder` is the interface of the planned dose-finding optimiser.
+* :class:`Predictor` is the interface a simulation-based check implements: it takes a
+  plan and returns findings; pass it to :func:`ionto.plan.safety.check_plan` as
+  ``extra=[predictor]``. :class:`ionto.plan.predict.checks.SimulationCheck` is the
+  implementation (rules ``sim.ph`` and ``sim.burn-risk``).
+* :class:`DoseFinder` is the interface of the dose finder
+  (:func:`ionto.plan.predict.dose.find_dose` implements it).
 """
 
 from __future__ import annotations

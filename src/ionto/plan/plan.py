@@ -106,6 +106,23 @@ class CourseIn(StrictModel):
     length: DurationIn = 1800.0
 
 
+class PredictionIn(StrictModel):
+    """``[prediction]``: settings of the simulation-based prediction (ionto.plan.predict)
+    overriding the defaults of ``plan/data/prediction.toml``. skin_type and skin_site
+    name a skin of the parameter sets (docs/parameters.md); temperature K; reservoir
+    thickness m; observe: simulated time after the protocol (s); volume (m^3) and
+    clearance (m^3/s) of the one-compartment plasma model."""
+
+    skin_type: str | None = None
+    skin_site: str | None = None
+    temperature: Annotated[float, quantity("K", gt=250, lt=330)] | None = None
+    reservoir_thickness: Annotated[float, quantity("m", gt=0, le=0.05)] | None = None
+    reservoir_pH: Annotated[float, quantity("dimensionless", ge=0, le=14)] | None = None
+    observe: Annotated[float, quantity("s", ge=0, le=86400)] | None = None
+    volume: Annotated[float, quantity("m^3", gt=0)] | None = None
+    clearance: Annotated[float, quantity("m^3/s", gt=0)] | None = None
+
+
 class PlanIn(StrictModel):
     """The root of a plan file (schema_version 1)."""
 
@@ -123,6 +140,7 @@ class PlanIn(StrictModel):
     options: dict[str, str] = {}
     parameters: dict[str, dict[str, str]] = {}
     course: CourseIn | None = None
+    prediction: PredictionIn = Field(default_factory=PredictionIn)
 
 
 @dataclass(frozen=True)
@@ -158,6 +176,7 @@ class Plan:
     parameters: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
     course: CourseIn | None = None
     source: str = "<plan>"
+    prediction: PredictionIn = field(default_factory=PredictionIn)
 
     @property
     def electrodes(self) -> tuple[ElectrodeUse, ElectrodeUse]:
@@ -222,6 +241,7 @@ def plan_from_dict(
         parameters={k: dict(v) for k, v in spec.parameters.items()},
         course=spec.course,
         source=source,
+        prediction=spec.prediction,
     )
 
 

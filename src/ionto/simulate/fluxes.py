@@ -53,7 +53,7 @@ def solve_face_potential(
     charge: np.ndarray,
     target: float | np.ndarray,
     u0: np.ndarray,
-    max_iter: int = 60,
+    max_iter: int = 200,
 ) -> np.ndarray:
     """Scaled potential steps u (one per face) with sum_k z_k N_k(u) = target.
 

@@ -173,7 +173,9 @@ class SkinIn(StrictModel):
     ``tissue``: interstitial concentrations (mol/m^3, totals with equilibria); ``pH`` of
     the pore charge; ``radii``: hydrodynamic radii overriding the defaults; ``max_cell``:
     largest cell in the dermis; ``file``: a user parameter file merged over the built-in
-    sets; ``conductance_activation``: the stratum corneum's conduction opens under current
+    sets; ``initial_pH``: the skin layers' initial pH (needed when the scenario carries
+    H+ with the water equilibrium, e.g. to follow the pH under an electrode);
+    ``conductance_activation``: the stratum corneum's conduction opens under current
     and recovers after (claim P4), with the skin set's sc_activation_charge and
     sc_recovery_time; ``sc_capacitance``: the stratum corneum's capacitance (the set's
     sc_capacitance) in parallel with its ionic path (claim P1); ``hyperaemia``: dermal
@@ -184,6 +186,7 @@ class SkinIn(StrictModel):
     site: str | None = None
     tissue: dict[str, Concentration]
     pH: PH = 7.4
+    initial_pH: PH | None = None
     radii: dict[str, Length] = Field(default_factory=dict)
     max_cell: Length | None = None
     file: str | None = None

@@ -634,6 +634,8 @@ def _skin(
         layers = _with_capacitance(layers, skin)
     if k.hyperaemia or k.vasodilator is not None:
         layers = _with_hyperaemia(layers, skin, s, species)
+    if k.initial_pH is not None:
+        layers = tuple(dataclasses.replace(la, initial_pH=k.initial_pH) for la in layers)
     salt = sum(c for name, c in k.tissue.items() if name != s.electroneutral_species)
     eo = skin_electroosmosis(skin, salt=salt, pH=k.pH, temperature=s.temperature)
     indifferent: tuple[Layer, ...] = ()
@@ -663,6 +665,8 @@ def _skin(
             other = _with_capacitance(other, skin)
         if k.hyperaemia or k.vasodilator is not None:
             other = _with_hyperaemia(other, skin, s, species)
+        if k.initial_pH is not None:
+            other = tuple(dataclasses.replace(la, initial_pH=k.initial_pH) for la in other)
         indifferent = tuple(
             dataclasses.replace(la, name="indifferent_" + la.name) for la in reversed(other)
         )

@@ -39,6 +39,8 @@ class ParameterSpec:
 
 #: Filled by :func:`ionto.plan.safety.registry.rule` as the check modules are imported.
 SPECS: dict[str, ParameterSpec] = {}
+#: Rules checked on a simulated treatment (registered by ``prediction_rule``).
+PREDICTION_RULES: set[str] = set()
 
 
 class RuleIn(StrictModel):
@@ -52,6 +54,7 @@ class RuleIn(StrictModel):
     source: SourceKeys
     downgrade_uncertain: bool = False
     option_key: str | None = None
+    prediction: bool = False
     parameters: dict[str, Alternative] = {}
     options: dict[str, dict[str, Alternative]] = {}
 
@@ -104,6 +107,16 @@ class RuleBook:
                     None,
                     "a rule implemented in ionto.plan.safety",
                     f"no code for rule {rule.id!r}{suggest(rule.id, SPECS)}",
+                )
+            if rule.prediction != (rule.id in PREDICTION_RULES):
+                raise ConfigError(
+                    f"{where}.prediction",
+                    rule.prediction,
+                    None,
+                    str(rule.id in PREDICTION_RULES).lower(),
+                    f"rule {rule.id!r} is "
+                    + ("" if rule.id in PREDICTION_RULES else "not ")
+                    + "checked on a prediction in the code",
                 )
             _check_parameters(rule, SPECS[rule.id], where)
             rules[rule.id] = rule

@@ -6,9 +6,10 @@
 False
 
 A plan with an error finding is refused (``report.refused``); warnings and infos are
-reported. Every finding names its rule id and sources. Simulation-based checks (pH
-under the electrodes, burn risk) plug in through ``extra`` (see
-:mod:`ionto.plan.hooks`).
+reported. Every finding names its rule id and sources. Simulation-based checks (the
+rules with ``prediction = true``: pH under the active electrode, burn risk) plug in
+through ``extra``: ``check_plan(plan, extra=[SimulationCheck()])`` (see
+:mod:`ionto.plan.predict.checks`).
 """
 
 from __future__ import annotations
@@ -33,17 +34,17 @@ def check_plan(
     ctx = Context(plan, book)
     findings: list[Finding] = []
     for rule_id, rule in book.rules.items():
-        if not rule.applies(plan.modality.name):
-            continue
+        if rule.prediction or not rule.applies(plan.modality.name):
+            continue  # prediction rules: ionto.plan.predict.checks.SimulationCheck
         for hit in checks[rule_id](ctx):
-            findings.append(_finding(rule_id, hit, ctx))
+            findings.append(finding(rule_id, hit, ctx))
     for check in extra:
         findings.extend(check(plan))
     findings.sort(key=lambda f: ORDER[f.severity])
     return Report(tuple(findings), plan.source)
 
 
-def _finding(rule_id: str, hit: Hit, ctx: Context) -> Finding:
+def finding(rule_id: str, hit: Hit, ctx: Context) -> Finding:
     rule = ctx.book[rule_id]
     severity = hit.severity or rule.severity
     message = hit.message

@@ -13,9 +13,10 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from ionto.plan.safety.book import SPECS, ParameterSpec, Severity
+from ionto.plan.safety.book import PREDICTION_RULES, SPECS, ParameterSpec, Severity
 
 if TYPE_CHECKING:
+    from ionto.plan.predict.run import Prediction
     from ionto.plan.safety.context import Context
 
 
@@ -31,11 +32,14 @@ class Hit:
 
 
 Check = Callable[["Context"], Iterator[Hit]]
+PredictionCheck = Callable[["Context", "Prediction"], Iterator[Hit]]
 CHECKS: dict[str, Check] = {}
+PREDICTION_CHECKS: dict[str, PredictionCheck] = {}
 CHECK_MODULES = (
     "ionto.plan.safety.checks_electrical",
     "ionto.plan.safety.checks_substance",
     "ionto.plan.safety.checks_patient",
+    "ionto.plan.safety.checks_simulation",
 )
 
 
@@ -48,6 +52,22 @@ def rule(
 
     def register(check: Check) -> Check:
         CHECKS[rule_id] = check
+        SPECS[rule_id] = ParameterSpec(dict(required or {}), dict(optional or {}))
+        return check
+
+    return register
+
+
+def prediction_rule(
+    rule_id: str,
+    required: Mapping[str, str] | None = None,
+    optional: Mapping[str, str] | None = None,
+) -> Callable[[PredictionCheck], PredictionCheck]:
+    """Register a check on a simulated treatment (``(ctx, prediction) -> hits``)."""
+
+    def register(check: PredictionCheck) -> PredictionCheck:
+        PREDICTION_CHECKS[rule_id] = check
+        PREDICTION_RULES.add(rule_id)
         SPECS[rule_id] = ParameterSpec(dict(required or {}), dict(optional or {}))
         return check
 

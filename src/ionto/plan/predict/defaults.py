@@ -1,0 +1,121 @@
+"""Defaults of the simulation-based prediction, as sourced data (``plan/data/prediction.toml``).
+
+What a plan does not say but the simulator needs (skin temperature, tissue and reservoir
+composition, reservoir thickness by kind, the body site of the skin parameter sets that
+stands in for a plan site, one-compartment pharmacokinetics per drug) is read here with
+its unit, source and confidence. A plan overrides the values in its ``[prediction]``
+table (:class:`ionto.plan.plan.PredictionIn`).
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import ValidationError
+
+from ionto.core.config import StrictModel, config_error, load_toml
+from ionto.plan.values import Alternative, to_si
+
+DEFAULTS_FILE = Path(__file__).resolve().parents[1] / "data" / "prediction.toml"
+
+#: SI unit of every value in ``[defaults]`` (a ``str`` value when the unit is None).
+UNITS: dict[str, str | None] = {
+    "skin_type": None,
+    "temperature": "K",
+    "tissue_sodium": "mol/m^3",
+    "tissue_pH": "dimensionless",
+    "reservoir_pH": "dimensionless",
+    "reservoir_diffusivity_factor": "dimensionless",
+    "reservoir_salt": "mol/m^3",
+    "tap_water_salt": "mol/m^3",
+    "observe": "s",
+}
+
+
+class Pharmacokinetics(StrictModel):
+    """``[pharmacokinetics.DRUG]``: volume of distribution (m^3) and clearance (m^3/s)."""
+
+    volume: Alternative
+    clearance: Alternative
+
+
+class DefaultsFile(StrictModel):
+    """The root of prediction.toml."""
+
+    schema_version: Literal[1] = 1
+    defaults: dict[str, Alternative]
+    reservoir_thickness: dict[str, Alternative]
+    sites: dict[str, str]
+    pharmacokinetics: dict[str, Pharmacokinetics] = {}
+
+
+class Defaults:
+    """The validated defaults: ``value(name)`` as an SI float (or text) with its source."""
+
+    def __init__(self, data: DefaultsFile) -> None:
+        self.data = data
+
+    @classmethod
+    def load(cls, path: str | Path = DEFAULTS_FILE) -> Defaults:
+        """Read and check a defaults file (ConfigError naming the key on a bad value)."""
+        try:
+            data = DefaultsFile.model_validate(load_toml(path))
+        except ValidationError as exc:
+            raise config_error(exc, prefix=str(path)) from None
+        missing = sorted(set(UNITS) - set(data.defaults))
+        if missing:
+            from ionto.core.errors import ConfigError
+
+            raise ConfigError(f"{path}: defaults", message="missing: " + ", ".join(missing))
+        out = cls(data)
+        for name, unit in UNITS.items():
+            if unit is not None:
+                out.value(name)
+        for kind in data.reservoir_thickness:
+            out.thickness(kind)
+        for drug in data.pharmacokinetics:
+            out.pharmacokinetics(drug)
+        return out
+
+    def entry(self, name: str) -> Alternative:
+        """The sourced entry ``name`` of ``[defaults]``."""
+        return self.data.defaults[name]
+
+    def value(self, name: str) -> float:
+        """A numeric default in SI units."""
+        unit = UNITS[name]
+        assert unit is not None, name
+        return to_si(self.entry(name).value, unit, f"defaults.{name}")
+
+    def text(self, name: str) -> str:
+        """A text default (e.g. the skin type)."""
+        return str(self.entry(name).value)
+
+    def thickness(self, kind: str) -> float:
+        """Reservoir thickness (m) for a reservoir kind."""
+        return to_si(self.data.reservoir_thickness[kind].value, "m", f"reservoir_thickness.{kind}")
+
+    def skin_site(self, site: str | None, reference: str = "forearm") -> str:
+        """The parameter-set body site that stands in for a plan site."""
+        if site is None:
+            return reference
+        return self.data.sites.get(site, reference)
+
+    def pharmacokinetics(self, drug: str) -> tuple[float, float] | None:
+        """(volume m^3, clearance m^3/s) of a drug, None when not listed."""
+        pk = self.data.pharmacokinetics.get(drug)
+        if pk is None:
+            return None
+        where = f"pharmacokinetics.{drug}"
+        return (
+            to_si(pk.volume.value, "m^3", f"{where}.volume"),
+            to_si(pk.clearance.value, "m^3/s", f"{where}.clearance"),
+        )
+
+
+@lru_cache(maxsize=1)
+def builtin_defaults() -> Defaults:
+    """The built-in defaults (loaded once)."""
+    return Defaults.load()

@@ -1,0 +1,296 @@
+"""Run a plan's scenario and collect what a clinician looks at, over time.
+
+:func:`predict` builds the scenario (:mod:`ionto.plan.predict.scenario`), simulates it
+and returns a :class:`Prediction`: current (A), voltage (V) and cumulative dose (C);
+drug released from the reservoir, delivered into the skin (stratum corneum to dermis)
+and cleared to the blood (mol over the electrode area), plasma level (mol/m^3); pH at
+the electrode surface and at the skin surface under the active electrode; depth
+profiles of the drug at several times. Times in s, depths in m below the skin surface.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from ionto.plan.plan import Plan
+from ionto.plan.predict.scenario import RESERVOIR, PlanScenario, plan_scenario
+
+if TYPE_CHECKING:
+    from ionto.simulate.problem import Problem
+    from ionto.simulate.result import Result
+
+SURFACE_SPAN = 10e-6  # m: the pH "at a surface" is the mean over this depth of reservoir
+Progress = Callable[[float, float], None]
+
+
+@dataclass
+class Prediction:
+    """The simulated treatment at the active electrode (see the module docstring)."""
+
+    plan: Plan
+    scenario: PlanScenario
+    problem: Problem
+    result: Result
+    times: np.ndarray  # s
+    current: np.ndarray  # A, positive with the plan's polarity at the active electrode
+    voltage: np.ndarray  # V, across the simulated stack (active site only)
+    dose: np.ndarray  # C, cumulative |charge|
+    released: np.ndarray  # mol, drug that left the reservoir
+    delivered: np.ndarray  # mol, drug in the skin (stratum corneum to dermis)
+    cleared: np.ndarray  # mol, drug taken up by the blood
+    plasma: np.ndarray | None  # mol/m^3
+    pH_electrode: np.ndarray  # at the electrode surface
+    pH_skin_surface: np.ndarray  # reservoir side of the skin surface
+    depth: np.ndarray  # m below the skin surface (cell centres of the skin)
+    profiles: dict[float, np.ndarray]  # time s -> drug total (mol/m^3) in the skin
+    wall_time: float
+    balance_error: float
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def area(self) -> float:
+        """Active electrode area (m^2)."""
+        return self.scenario.area
+
+    @property
+    def end(self) -> int:
+        """Index of the end of the protocol in ``times``."""
+        return int(np.argmin(np.abs(self.times - self.scenario.protocol_end)))
+
+    def summary(self) -> dict[str, float]:
+        """Headline values (SI units in the keys)."""
+        e = self.end
+        out = {
+            "duration of current [s]": self.scenario.protocol_end,
+            "charge passed [C]": float(self.dose[-1]),
+            "peak current density [A/m^2]": float(np.max(np.abs(self.current))) / self.area,
+            "peak voltage (active site) [V]": float(np.max(np.abs(self.voltage))),
+            "min pH at the skin surface [-]": float(np.min(self.pH_skin_surface)),
+            "max pH at the skin surface [-]": float(np.max(self.pH_skin_surface)),
+            "min pH at the electrode [-]": float(np.min(self.pH_electrode)),
+            "max pH at the electrode [-]": float(np.max(self.pH_electrode)),
+        }
+        if self.scenario.drug is not None:
+            out |= {
+                "released from reservoir at end of current [mol]": float(self.released[e]),
+                "delivered into skin at end of current [mol]": float(self.delivered[e]),
+                "delivered into skin at end [mol]": float(self.delivered[-1]),
+                "cleared to blood at end [mol]": float(self.cleared[-1]),
+            }
+            if self.plasma is not None:
+                out["peak plasma level [mol/m^3]"] = float(np.max(self.plasma))
+        out["simulation wall time [s]"] = self.wall_time
+        out["max relative balance error [-]"] = self.balance_error
+        return out
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready (SI units, named in ``units``)."""
+        drug = self.scenario.drug
+        series: dict[str, Any] = {
+            "times": self.times.tolist(),
+            "current": self.current.tolist(),
+            "voltage": self.voltage.tolist(),
+            "dose": self.dose.tolist(),
+            "pH_electrode": self.pH_electrode.tolist(),
+            "pH_skin_surface": self.pH_skin_surface.tolist(),
+        }
+        if drug is not None:
+            series |= {
+                "released": self.released.tolist(),
+                "delivered": self.delivered.tolist(),
+                "cleared": self.cleared.tolist(),
+                "plasma": None if self.plasma is None else self.plasma.tolist(),
+            }
+        return {
+            "summary": self.summary(),
+            "drug": None if drug is None else drug.name,
+            "species": list(drug.species) if drug is not None else [],
+            "electrode": self.scenario.electrode,
+            "skin": {"type": self.scenario.skin_type, "site": self.scenario.skin_site},
+            "units": {
+                "times": "s",
+                "current": "A",
+                "voltage": "V",
+                "dose": "C",
+                "released": "mol",
+                "delivered": "mol",
+                "cleared": "mol",
+                "plasma": "mol/m^3",
+                "pH": "-",
+            },
+            "series": series,
+            "notes": list(self.scenario.notes),
+            "assumptions": [
+                {
+                    "name": a.name,
+                    "value": a.value,
+                    "source": list(a.source),
+                    "confidence": a.confidence,
+                    "note": a.note,
+                }
+                for a in self.scenario.assumptions
+            ],
+        }
+
+
+def _cumulative_charge(control: tuple[Any, ...], area: float, times: np.ndarray) -> np.ndarray:
+    """Integral of |i| dt (C) over the piecewise-linear control, at ``times`` (s)."""
+    out = np.zeros_like(times)
+    t0 = 0.0
+    q0 = 0.0
+    for seg in control:
+        t1 = t0 + seg.duration
+        a, b = seg.start, seg.end
+
+        def piece(
+            t: np.ndarray, t0: float = t0, a: float = a, b: float = b, d: float = seg.duration
+        ) -> np.ndarray:
+            s = np.clip(t - t0, 0.0, d)
+            j = a + (b - a) * s / d
+            if a * b >= 0:
+                return np.abs(0.5 * (a + j) * s)
+            # the current crosses zero inside the piece
+            tz = d * a / (a - b)
+            first = np.abs(0.5 * a * np.minimum(s, tz))
+            second = np.where(s > tz, np.abs(0.5 * j * (s - tz)), 0.0)
+            return np.asarray(first + second)
+
+        mask = times > t0
+        out[mask] = q0 + piece(times[mask])
+        q0 += float(piece(np.array([t1]))[0])
+        t0 = t1
+    return out * area
+
+
+def _ph(conc_h: np.ndarray) -> np.ndarray:
+    return np.asarray(-np.log10(np.maximum(conc_h, 1e-30) / 1000.0))
+
+
+#: Mesh and solver settings tried in turn: fast first, then the finer mesh of the
+#: example scenarios when the fast one fails (steep acid or alkali fronts).
+SETTINGS: tuple[dict[str, Any], ...] = (
+    {},
+    {
+        "mesh": {"min_cell": "0.1 um", "max_cell": "20 um", "growth": 1.15},
+        "solver": {"rtol": 1e-4, "atol": "1e-4 mol/m^3"},
+    },
+)
+
+
+def predict(plan: Plan, progress: Progress | None = None) -> Prediction:
+    """Simulate the plan at its active electrode. Raises ConfigError (plan cannot be
+    simulated) or SolverError (no settings of :data:`SETTINGS` converged)."""
+    from ionto.core.errors import SolverError
+    from ionto.simulate.scenario import problem_from_dict
+    from ionto.simulate.simulation import simulate
+
+    scenario = plan_scenario(plan)
+    failures: list[str] = []
+    for settings in SETTINGS:
+        data = scenario.data | settings
+        problem = problem_from_dict(data)
+        start = time.perf_counter()
+        try:
+            # an overflowing error estimate only rejects the step (the integrator retries)
+            with np.errstate(over="ignore"):
+                result = simulate(problem, progress=progress)
+        except (SolverError, FloatingPointError) as exc:
+            failures.append(str(exc))
+            continue
+        wall = time.perf_counter() - start
+        if settings:
+            scenario.data.update(settings)
+            scenario.notes.append(
+                "the fast mesh did not converge; simulated on the finer mesh "
+                f"({settings['mesh']['min_cell']} to {settings['mesh']['max_cell']})"
+            )
+            scenario.assumptions[:] = [
+                a for a in scenario.assumptions if a.name != "mesh and solver"
+            ]
+        return collect(plan, scenario, problem, result, wall)
+    raise SolverError("the prediction did not converge: " + "; ".join(failures))
+
+
+def collect(
+    plan: Plan, scenario: PlanScenario, problem: Problem, result: Result, wall: float
+) -> Prediction:
+    """A :class:`Prediction` from a finished simulation of ``scenario``."""
+    area = scenario.area
+    times = np.asarray(result.times, dtype=float)
+    names = result.species_names
+    bounds = problem.layer_bounds()
+    layer_names = [layer.name for layer in problem.layers]
+    skin_start = bounds[layer_names.index(RESERVOIR)][1]
+    x = np.asarray(result.x)
+    h = names.index("H+")
+    res_cells = np.flatnonzero(x < skin_start)
+    near_el = res_cells[x[res_cells] < SURFACE_SPAN]
+    near_skin = res_cells[x[res_cells] > skin_start - SURFACE_SPAN]
+    conc = result.concentrations
+    ph_el = _ph(conc[:, h, near_el if near_el.size else res_cells[:1]].mean(axis=1))
+    ph_skin = _ph(conc[:, h, near_skin if near_skin.size else res_cells[-1:]].mean(axis=1))
+    sign = 1.0 if scenario.polarity == "anode" else -1.0  # engine: + is anodic at the left
+    current = sign * np.asarray(result.current) * area
+    dose = _cumulative_charge(problem.control, area, times)
+    drug = scenario.drug
+    zeros = np.zeros_like(times)
+    released, delivered, cleared = zeros, zeros, zeros
+    plasma = None
+    skin_cells = np.flatnonzero(x >= skin_start)
+    depth = x[skin_cells] - skin_start
+    profiles: dict[float, np.ndarray] = {}
+    if drug is not None:
+        idx = [names.index(s) for s in drug.species]
+        amounts = result.layer_amounts[:, :, idx].sum(axis=2)  # (times, layers) mol/m^2
+        res = layer_names.index(RESERVOIR)
+        released = (amounts[0, res] - amounts[:, res]) * area
+        delivered = amounts[:, res + 1 :].sum(axis=1) * area
+        cleared = np.array([result.reports[f"cleared_{k}"] for k in range(len(times))]) * area
+        if f"plasma_{len(times) - 1}" in result.reports:
+            plasma = np.array([result.reports[f"plasma_{k}"] for k in range(len(times))])
+        total = conc[:, idx, :].sum(axis=1)
+        for t in profile_times(times, scenario.protocol_end):
+            j = int(np.argmin(np.abs(times - t)))
+            profiles[float(times[j])] = total[j, skin_cells]
+    balance = max(result.balance.values()) if result.balance else 0.0
+    return Prediction(
+        plan=plan,
+        scenario=scenario,
+        problem=problem,
+        result=result,
+        times=times,
+        current=current,
+        voltage=np.asarray(result.voltage, dtype=float),
+        dose=dose,
+        released=released,
+        delivered=delivered,
+        cleared=cleared,
+        plasma=plasma,
+        pH_electrode=ph_el,
+        pH_skin_surface=ph_skin,
+        depth=depth,
+        profiles=profiles,
+        wall_time=wall,
+        balance_error=float(balance),
+        notes=list(scenario.notes),
+    )
+
+
+def profile_times(times: np.ndarray, protocol_end: float) -> list[float]:
+    """Times for depth profiles: a quarter and half of the current, its end, and the
+    middle and end of the observation (distinct output times)."""
+    end = float(times[-1])
+    wanted = [0.25 * protocol_end, 0.5 * protocol_end, protocol_end]
+    if end > protocol_end:
+        wanted += [0.5 * (protocol_end + end), end]
+    picked: list[float] = []
+    for t in wanted:
+        j = int(np.argmin(np.abs(times - t)))
+        if float(times[j]) > 0 and float(times[j]) not in picked:
+            picked.append(float(times[j]))
+    return picked

@@ -1,0 +1,540 @@
+"""A plan as a scenario in ionto's own scenario format (docs/input-format.md).
+
+:func:`plan_scenario` builds the same dictionary a scenario TOML file would hold and
+validates it through the scenario loader (:func:`ionto.simulate.scenario.problem_from_dict`),
+so the generated scenario can be written out (:func:`scenario_toml`) and run on its own
+with ``ionto simulate``. What goes in:
+
+* the **drug** (library entry): its first charge number, molar mass (the radius of a
+  compact molecule and the Stokes-Einstein diffusivity, ionto.simulate.params.physchem)
+  and typical concentration (kg/m^3 -> mol/m^3 with the molar mass of the entry; a
+  substance without them is left out and the reservoir simulated as saline), its
+  counter-ion (chloride for a cation, sodium for an anion), and with one pKa and
+  |charge| = 1 its neutral conjugate in fast acid-base equilibrium; water (H+, OH-)
+  is always there so the pH under the electrode is predicted;
+* the **active electrode**: Ag/AgCl (with its rated capacity, after which water is
+  electrolysed) or any other material as an inert electrode (water electrolysis from
+  the start); a reservoir layer of the library's volume / area, or a default thickness
+  by reservoir kind;
+* the **site**: the skin type and the nearest parameterised body site (``[skin]``);
+* the **protocol**: :meth:`ionto.plan.protocol.Protocol.to_segments` as current-density
+  control segments (pulse trains above 1 Hz as their cycle average), then an observation
+  time with no current.
+
+Only the active site is simulated: the indifferent electrode and its skin close the
+circuit but are not modelled (the engine is single-site), and the prediction says so.
+Units: SI inside; the scenario holds pint strings.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from ionto.core.errors import ConfigError
+from ionto.plan.plan import Plan
+from ionto.plan.predict.defaults import Defaults, builtin_defaults
+from ionto.simulate.params.physchem import T25, species_radius, stokes_einstein_diffusivity
+
+AVERAGE_ABOVE = 1.0  # Hz: faster pulse trains are simulated as their cycle average
+MAX_PIECES = 200  # more pulse-by-pulse pieces than this: every pulse train is averaged
+OUTPUT_POINTS = 61
+RESERVOIR = "reservoir"
+WATER_IONS = ("H+", "OH-")
+INERT_NOTE = "water electrolysis at the electrode (H+ at an anode, OH- at a cathode)"
+
+
+@dataclass(frozen=True)
+class Assumption:
+    """One input of the prediction: what, its value as text, source keys, confidence."""
+
+    name: str
+    value: str
+    source: tuple[str, ...]
+    confidence: str
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class DrugModel:
+    """How the drug appears in the scenario: its species (charged form first), the
+    name its totals go by (the primary species), charge, molar mass (kg/mol) and the
+    reservoir concentration (mol/m^3)."""
+
+    name: str
+    species: tuple[str, ...]
+    primary: str
+    charge: int
+    molar_mass: float
+    concentration: float
+
+
+@dataclass(frozen=True)
+class PlanScenario:
+    """A plan's scenario: the TOML-ready ``data``, the drug model, the treated area (m^2),
+    the protocol's end (s), the inputs with their provenance and notes."""
+
+    data: dict[str, Any]
+    drug: DrugModel | None
+    area: float
+    protocol_end: float
+    duration: float
+    polarity: str
+    electrode: str
+    skin_type: str
+    skin_site: str
+    assumptions: list[Assumption] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+
+def _q(value: float, unit: str) -> str:
+    """A pint string with 12 significant digits."""
+    return f"{value:.12g} {unit}"
+
+
+def _species_names(name: str, charge: int) -> tuple[str, str]:
+    """(charged form, neutral conjugate) species names: lidocaine -> lidocaine+, lidocaine."""
+    sign = "+" if charge > 0 else "-"
+    return name + sign * abs(charge), name
+
+
+def _drug_model(
+    plan: Plan, notes: list[str], assumptions: list[Assumption], equilibria: list[dict[str, Any]]
+) -> tuple[DrugModel | None, list[dict[str, Any]]]:
+    drug = plan.drug
+    if drug is None or drug.category == "water":
+        return None, []
+    charges = drug.charge.value
+    z = charges[0]
+    if len(charges) > 1:
+        notes.append(f"{drug.name}: charge numbers {charges}; the first ({z:+d}) is simulated")
+    missing = [
+        key
+        for key, value in (
+            ("molecular_weight", drug.molecular_weight),
+            ("concentration", drug.concentration),
+        )
+        if value is None
+    ]
+    if missing:
+        notes.append(
+            f"{drug.name} is not simulated: the library gives no {' or '.join(missing)} "
+            "(add them in a user library file); the reservoir is simulated as saline, so "
+            "the pH and the voltage are predicted but no drug amounts"
+        )
+        return None, []
+    assert drug.molecular_weight is not None and drug.concentration is not None
+    mass = drug.molecular_weight.si
+    conc = drug.concentration.si / mass
+    diffusivity = stokes_einstein_diffusivity(species_radius(mass), T25)
+    charged, neutral = _species_names(drug.name, z)
+    for key, entry in (
+        ("drug charge", drug.charge),
+        ("drug molecular weight", drug.molecular_weight),
+        ("drug concentration", drug.concentration),
+    ):
+        assumptions.append(
+            Assumption(key, str(entry.value), tuple(entry.source), entry.confidence, entry.note)
+        )
+    assumptions.append(
+        Assumption(
+            "drug concentration in mol/m^3",
+            _q(conc, "mol/m^3"),
+            ("ionto-default",),
+            "U",
+            "mass concentration / molar mass of the library entry (the ion, not the salt)",
+        )
+    )
+    assumptions.append(
+        Assumption(
+            "drug free diffusivity (25 C)",
+            _q(diffusivity, "m^2/s"),
+            ("erickson2009", "textbook:stokes-einstein"),
+            "I",
+            "radius of a compact molecule of the molar mass, Stokes-Einstein",
+        )
+    )
+    species = [{"name": charged, "charge": z, "diffusivity": _q(diffusivity, "m^2/s")}]
+    primary = charged
+    names: tuple[str, ...] = (charged,)
+    if drug.pka and z == 0:
+        notes.append(f"{drug.name}: neutral; its pKa is not used")
+    elif len(drug.pka) == 1 and abs(z) == 1:
+        pka = drug.pka[0]
+        species.append({"name": neutral, "charge": 0, "diffusivity": _q(diffusivity, "m^2/s")})
+        acid, base = (charged, neutral) if z > 0 else (neutral, charged)
+        equilibria.append(
+            {
+                "name": f"{drug.name} acid-base",
+                "kind": "acid",
+                "acid": acid,
+                "base": base,
+                "pK": float(pka.value),
+            }
+        )
+        primary = base
+        names = (charged, neutral)
+        assumptions.append(
+            Assumption("drug pKa", str(pka.value), tuple(pka.source), pka.confidence)
+        )
+    elif drug.pka:
+        notes.append(
+            f"{drug.name}: {len(drug.pka)} pKa values with charge {z:+d}; simulated as fully "
+            "ionised (no acid-base equilibrium)"
+        )
+    counter = (drug.counter_ion or "").lower()
+    expected = "chloride" if z > 0 else "sodium"
+    if z != 0 and counter and counter != expected:
+        notes.append(
+            f"{drug.name}: counter-ion {drug.counter_ion!r} simulated as "
+            f"{'Cl-' if z > 0 else 'Na+'} (same sign, valence 1)"
+        )
+    model = DrugModel(drug.name, names, primary, z, mass, conc)
+    return model, species
+
+
+Polarity = Literal["anode", "cathode"]
+
+
+def _electrode(
+    plan: Plan, polarity: Polarity, chloride: bool, notes: list[str]
+) -> tuple[dict[str, Any], str]:
+    """The active electrode's boundary: Ag/AgCl, a buffered electrode approximated as one
+    (it holds the pH until its rated capacity is spent), or inert."""
+    entry = plan.active.entry
+    buffered = entry.buffered.value and entry.capacity is not None
+    if entry.material != "Ag/AgCl" and not (buffered and (chloride or polarity == "cathode")):
+        notes.append(f"{entry.material} electrode {entry.name!r} simulated as inert: {INERT_NOTE}")
+        return {"type": "electrode", "electrode": "inert"}, "inert"
+    boundary: dict[str, Any] = {"type": "electrode", "electrode": "Ag/AgCl"}
+    if entry.material != "Ag/AgCl":
+        notes.append(
+            f"buffered electrode {entry.name!r} ({entry.material}) simulated as an Ag/AgCl "
+            "electrode that holds the pH until its rated capacity is spent, then electrolyses "
+            "water (the buffer itself is not modelled)"
+        )
+    if entry.capacity is not None:
+        picked = entry.capacity.pick(plan.options.get("electrode_capacity"))
+        key = "anodic_capacity" if polarity == "anode" else "cathodic_capacity"
+        boundary[key] = _q(picked.si, "C")
+        notes.append(
+            f"electrode {entry.name!r}: rated capacity {picked.text} ({picked.option}), then "
+            "water electrolysis"
+        )
+    else:
+        notes.append(
+            f"Ag/AgCl electrode {entry.name!r} has no capacity rating: it is assumed not to "
+            "run out during the session"
+        )
+    return boundary, "Ag/AgCl" if entry.material == "Ag/AgCl" else "buffered"
+
+
+def _segments(plan: Plan, polarity: Polarity, notes: list[str]) -> list[tuple[float, float, float]]:
+    area = plan.active.area
+    pieces = plan.protocol.to_segments(area, active=polarity, average_above=AVERAGE_ABOVE)
+    if len(pieces) > MAX_PIECES:
+        count = len(pieces)
+        pieces = plan.protocol.to_segments(area, active=polarity, average_above=0.0)
+        notes.append(
+            f"pulse trains simulated as their cycle average (pulse by pulse would be {count} "
+            "pieces); biphasic pulses then carry no net current"
+        )
+    elif pieces.averaged:
+        notes.append(f"pulse trains above {AVERAGE_ABOVE:g} Hz simulated as their cycle average")
+    return [(float(d), float(a), float(b)) for d, a, b in pieces]
+
+
+def plan_scenario(plan: Plan, defaults: Defaults | None = None) -> PlanScenario:
+    """The plan's scenario (validated by the scenario loader). Raises ConfigError when the
+    plan cannot be simulated (unbounded protocol, missing drug data)."""
+    from ionto.simulate.scenario import problem_from_dict
+
+    d = defaults or builtin_defaults()
+    opt = plan.prediction
+    notes: list[str] = [
+        "Only the active electrode's site is simulated; the indifferent "
+        f"electrode ({plan.indifferent.entry.name}) and the skin under it are "
+        "not simulated yet (single-site engine)."
+    ]
+    assumptions: list[Assumption] = []
+    if not plan.protocol.bounded:
+        raise ConfigError(
+            "protocol",
+            str(plan.protocol),
+            None,
+            "every step with a time or dose stop",
+            "an unbounded protocol cannot be simulated",
+        )
+    polarity: Polarity = plan.polarity or "anode"
+    if plan.polarity is None:
+        notes.append("no polarity in the plan: the active electrode is simulated as the anode")
+
+    def used(name: str, text: str, plan_value: object) -> None:
+        if plan_value is not None:
+            assumptions.append(Assumption(name, text, ("plan",), "C", "set in the plan"))
+        else:
+            e = d.entry(name)
+            assumptions.append(Assumption(name, text, tuple(e.source), e.confidence, e.note))
+
+    temperature = opt.temperature if opt.temperature is not None else d.value("temperature")
+    used("temperature", _q(temperature, "K"), opt.temperature)
+    tissue_na = d.value("tissue_sodium")
+    used("tissue_sodium", _q(tissue_na, "mol/m^3"), None)
+    tissue_ph = d.value("tissue_pH")
+    used("tissue_pH", f"{tissue_ph:g}", None)
+    res_ph = opt.reservoir_pH if opt.reservoir_pH is not None else d.value("reservoir_pH")
+    used("reservoir_pH", f"{res_ph:g}", opt.reservoir_pH)
+    factor = d.value("reservoir_diffusivity_factor")
+    used("reservoir_diffusivity_factor", f"{factor:g}", None)
+    observe = opt.observe if opt.observe is not None else d.value("observe")
+    used("observe", _q(observe, "s"), opt.observe)
+
+    electrode = plan.active.entry
+    area = plan.active.area
+    if opt.reservoir_thickness is not None:
+        thickness = opt.reservoir_thickness
+        assumptions.append(Assumption("reservoir thickness", _q(thickness, "m"), ("plan",), "C"))
+    elif electrode.reservoir_volume is not None:
+        thickness = electrode.reservoir_volume.si / area
+        assumptions.append(
+            Assumption(
+                "reservoir thickness",
+                _q(thickness, "m"),
+                tuple(electrode.reservoir_volume.source),
+                electrode.reservoir_volume.confidence,
+                "reservoir volume / contact area",
+            )
+        )
+    else:
+        thickness = d.thickness(electrode.reservoir)
+        e = d.data.reservoir_thickness[electrode.reservoir]
+        assumptions.append(
+            Assumption(
+                f"reservoir thickness ({electrode.reservoir})",
+                _q(thickness, "m"),
+                tuple(e.source),
+                e.confidence,
+                e.note,
+            )
+        )
+    if electrode.area is not None and plan.active.area == electrode.area.si:
+        assumptions.append(
+            Assumption(
+                "active electrode area",
+                str(electrode.area.value),
+                tuple(electrode.area.source),
+                electrode.area.confidence,
+            )
+        )
+    else:
+        assumptions.append(
+            Assumption("active electrode area", _q(area * 1e4, "cm^2"), ("plan",), "C")
+        )
+
+    skin_type = opt.skin_type or d.text("skin_type")
+    used("skin_type", skin_type, opt.skin_type)
+    skin_site = opt.skin_site or d.skin_site(plan.site)
+    from ionto.simulate.params.loader import ParameterSet
+
+    known_sites = ParameterSet.builtin().sites(skin_type) if opt.skin_site is None else []
+    if opt.skin_site is None and plan.site not in known_sites:
+        notes.append(
+            f"site {plan.site or '(none)'}: no parameters of its own; the {skin_site} "
+            "parameters stand in for it"
+        )
+
+    equilibria: list[dict[str, Any]] = [{"name": "water", "kind": "water"}]
+    drug, drug_species = _drug_model(plan, notes, assumptions, equilibria)
+    ions = ParameterSet.builtin()
+    species = list(drug_species)
+    for name in ("Na+", "Cl-", *WATER_IONS):
+        ion = ions.ion(name, T25)
+        d_ion = _q(ion.diffusivity, "m^2/s")
+        species.append({"name": name, "charge": ion.charge, "diffusivity": d_ion})
+    assumptions.append(
+        Assumption(
+            "free diffusivities of Na+, Cl-, H+, OH- (25 C)",
+            "limiting ionic values",
+            ("textbook:limiting-ionic-diffusivity",),
+            "U",
+        )
+    )
+
+    reservoir_initial: dict[str, str] = {}
+    if drug is not None:
+        reservoir_initial[drug.primary] = _q(drug.concentration, "mol/m^3")
+        if drug.charge < 0:  # sodium counter-ions; chloride follows from electroneutrality
+            reservoir_initial["Na+"] = _q(-drug.charge * drug.concentration, "mol/m^3")
+    else:  # no drug, tap water, or a substance without molar mass / concentration
+        water = plan.drug is not None and plan.drug.category == "water"
+        key = "tap_water_salt" if water else "reservoir_salt"
+        salt = d.value(key)
+        used(key, _q(salt, "mol/m^3"), None)
+        reservoir_initial["Na+"] = _q(salt, "mol/m^3")
+
+    chloride = drug is None or drug.charge > 0  # chloride in the reservoir
+    boundary, electrode_kind = _electrode(plan, polarity, chloride, notes)
+    segments = _segments(plan, polarity, notes)
+    protocol_end = sum(s[0] for s in segments)
+    control = [
+        {
+            "duration": _q(dur, "s"),
+            "current_density": [_q(a, "A/m^2"), _q(b, "A/m^2")] if a != b else _q(a, "A/m^2"),
+        }
+        for dur, a, b in segments
+    ]
+    if observe > 0:
+        control.append({"duration": _q(observe, "s"), "current_density": "0 A/m^2"})
+    duration = protocol_end + observe
+    times = sorted({round(duration * k / (OUTPUT_POINTS - 1), 6) for k in range(OUTPUT_POINTS)})
+    times = sorted({*times, round(protocol_end, 6)})
+    times = [t for t in times if t <= duration]
+
+    tissue = {"Na+": _q(tissue_na, "mol/m^3")}
+    fixed = {"Na+": _q(tissue_na, "mol/m^3")}
+    exchange = {"Na+": _q(tissue_na, "mol/m^3")}
+    if drug is not None:
+        fixed[drug.primary] = "0 mol/m^3"
+        exchange[drug.primary] = "0 mol/m^3"
+    data: dict[str, Any] = {
+        "schema_version": 1,
+        "title": f"{plan.title or plan.source}: active site ({polarity}, {plan.site or 'site'})",
+        "temperature": _q(temperature, "K"),
+        "electroneutral_species": "Cl-",
+        "electrode_area": _q(area, "m^2"),
+        "species": species,
+        "equilibria": equilibria,
+        "layers": [
+            {
+                "name": RESERVOIR,
+                "thickness": _q(thickness, "m"),
+                "diffusivity_factor": factor,
+                "initial": reservoir_initial,
+                "initial_pH": res_ph,
+                "max_cell": _q(min(100e-6, thickness / 10), "m"),
+            }
+        ],
+        "skin": {
+            "type": skin_type,
+            "site": skin_site,
+            "tissue": tissue,
+            "pH": tissue_ph,
+            "initial_pH": tissue_ph,
+        },
+        "exchange": {"concentrations": exchange, "pH": tissue_ph},
+        "boundary": {
+            "left": boundary,
+            "right": {"type": "fixed", "concentrations": fixed, "pH": tissue_ph},
+        },
+        "control": control,
+        "mesh": {"min_cell": "0.2 um", "max_cell": "40 um", "growth": 1.2},
+        "solver": {"rtol": 1e-3, "atol": "1e-4 mol/m^3"},
+        "output": {"times": [_q(t, "s") for t in times]},
+        "report": [],
+    }
+    assumptions.append(
+        Assumption(
+            "mesh and solver",
+            "cells 0.2-40 um (growth 1.2), rtol 1e-3",
+            ("ionto-default",),
+            "U",
+            "chosen for a prediction in about a second (docs/verification.md: converged runs)",
+        )
+    )
+    if drug is not None:
+        _pharmacokinetics(plan, d, drug, data, assumptions, notes)
+        reports = [
+            {
+                "name": f"cleared_{k}",
+                "quantity": "cleared",
+                "species": drug.primary,
+                "time": _q(t, "s"),
+            }
+            for k, t in enumerate(times)
+        ]
+        if data.get("systemic"):
+            reports += [
+                {
+                    "name": f"plasma_{k}",
+                    "quantity": "plasma",
+                    "species": drug.primary,
+                    "time": _q(t, "s"),
+                }
+                for k, t in enumerate(times)
+            ]
+        data["report"] = reports
+    problem_from_dict(data)  # the scenario loader checks it (ConfigError naming the key)
+    return PlanScenario(
+        data=data,
+        drug=drug,
+        area=area,
+        protocol_end=protocol_end,
+        duration=duration,
+        polarity=polarity,
+        electrode=electrode_kind,
+        skin_type=skin_type,
+        skin_site=skin_site,
+        assumptions=assumptions,
+        notes=notes,
+    )
+
+
+def _pharmacokinetics(
+    plan: Plan,
+    d: Defaults,
+    drug: DrugModel,
+    data: dict[str, Any],
+    assumptions: list[Assumption],
+    notes: list[str],
+) -> None:
+    opt = plan.prediction
+    pk = d.pharmacokinetics(drug.name)
+    if opt.volume is not None and opt.clearance is not None:
+        volume, clearance = opt.volume, opt.clearance
+        source: tuple[str, ...] = ("plan",)
+        confidence = "C"
+    elif pk is not None:
+        volume, clearance = pk
+        if opt.volume is not None:
+            volume = opt.volume
+        if opt.clearance is not None:
+            clearance = opt.clearance
+        entry = d.data.pharmacokinetics[drug.name]
+        source = tuple(entry.volume.source) + tuple(entry.clearance.source)
+        confidence = entry.volume.confidence
+    else:
+        notes.append(
+            f"{drug.name}: no pharmacokinetics (give [prediction] volume and clearance): "
+            "no plasma level"
+        )
+        return
+    if not (math.isfinite(volume) and math.isfinite(clearance)):  # pragma: no cover
+        return
+    data["systemic"] = [
+        {"species": drug.primary, "volume": _q(volume, "m^3"), "clearance": _q(clearance, "m^3/s")}
+    ]
+    assumptions.append(
+        Assumption(
+            "plasma: volume of distribution, clearance",
+            f"{volume * 1e3:.4g} L, {clearance * 6e4:.4g} L/min",
+            source,
+            confidence,
+        )
+    )
+
+
+def scenario_toml(scenario: PlanScenario) -> str:
+    """The scenario as TOML text, with a header naming the plan and its assumptions."""
+    import tomli_w
+
+    head = [
+        "# Scenario generated by `ionto plan` from a treatment plan (ionto.plan.predict).",
+        "# Run it on its own with: ionto simulate THIS_FILE",
+        *(f"# note: {n}" for n in scenario.notes),
+        *(
+            f"# {a.name}: {a.value} ({', '.join(a.source)}; {a.confidence})"
+            for a in scenario.assumptions
+        ),
+    ]
+    return "\n".join(head) + "\n" + tomli_w.dumps(scenario.data)

@@ -1,0 +1,230 @@
+"""What a treatment report says, independent of its format (HTML or PDF).
+
+:func:`report_content` gathers a plan, its safety report (plain and simulation-based
+findings), its prediction and its course into :class:`ReportContent`: a title, the
+headline numbers with units, the findings, the notes on what is and is not simulated,
+the parameter provenance (plan library values, prediction defaults, the skin parameter
+set) and the citations of every source key used.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from ionto import __version__
+from ionto.core.units import format_si
+
+if TYPE_CHECKING:
+    from ionto.plan.course import Course
+    from ionto.plan.plan import Plan
+    from ionto.plan.predict.run import Prediction
+    from ionto.plan.safety.findings import Report
+
+Row = tuple[str, ...]
+
+
+@dataclass
+class ReportContent:
+    """The parts of a report: tables are lists of rows (strings), first row the header."""
+
+    title: str
+    subtitle: str
+    verdict: str
+    refused: bool
+    facts: list[Row]
+    summary: list[Row]
+    findings: list[Row]
+    notes: list[str]
+    provenance: list[Row]
+    skin: list[Row]
+    course: list[Row]
+    citations: list[tuple[str, str, str]]  # key, citation, url
+    scenario_toml: str = ""
+    created: str = field(
+        default_factory=lambda: dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
+    )
+    version: str = __version__
+
+
+def _amount(mol: float, molar_mass: float | None) -> str:
+    text = f"{mol * 1e6:.4g} umol"
+    if molar_mass:
+        text += f" ({mol * molar_mass * 1e9:.4g} ug)"
+    return text
+
+
+def _summary(p: Prediction) -> list[Row]:
+    rows: list[Row] = [("quantity", "value")]
+    s = p.scenario
+    e = p.end
+    rows += [
+        (
+            "current flows for",
+            f"{s.protocol_end / 60:.4g} min "
+            f"(then {(s.duration - s.protocol_end) / 60:.4g} min observed)",
+        ),
+        ("charge passed", f"{p.dose[-1] / 0.06:.4g} mA*min ({p.dose[-1]:.4g} C)"),
+        ("peak current density", f"{abs(p.current).max() / p.area / 10:.4g} mA/cm^2"),
+        ("peak voltage, active site only", f"{abs(p.voltage).max():.4g} V"),
+        (
+            "pH at the skin surface (min - max)",
+            f"{p.pH_skin_surface.min():.2f} - {p.pH_skin_surface.max():.2f}",
+        ),
+        (
+            "pH at the electrode (min - max)",
+            f"{p.pH_electrode.min():.2f} - {p.pH_electrode.max():.2f}",
+        ),
+    ]
+    drug = s.drug
+    if drug is not None:
+        m = drug.molar_mass
+        rows += [
+            (
+                f"{drug.name} released from the reservoir (end of current)",
+                _amount(float(p.released[e]), m),
+            ),
+            (f"{drug.name} in the skin (end of current)", _amount(float(p.delivered[e]), m)),
+            (f"{drug.name} in the skin (end of observation)", _amount(float(p.delivered[-1]), m)),
+            (f"{drug.name} taken up by the blood (end)", _amount(float(p.cleared[-1]), m)),
+        ]
+        if p.plasma is not None:
+            peak = float(p.plasma.max())
+            rows.append(
+                ("peak plasma level", f"{peak * m * 1e6:.4g} ng/mL ({peak * 1e3:.4g} umol/L)")
+            )
+        released = float(p.released[e])
+        if p.dose[e] > 0:
+            rows.append(
+                (
+                    "drug transport number (released / charge)",
+                    f"{96485.33212 * abs(drug.charge) * released / p.dose[e]:.3g}",
+                )
+            )
+    rows += [
+        (
+            "simulation",
+            f"{p.wall_time:.2f} s wall time, {p.result.stats.steps} steps, "
+            f"balance error {p.balance_error:.1e}",
+        ),
+        ("skin", f"{s.skin_type}, {s.skin_site} parameters; electrode simulated as {s.electrode}"),
+    ]
+    return rows
+
+
+def _skin_rows(p: Prediction) -> tuple[list[Row], set[str], dict[str, tuple[str, str]]]:
+    from ionto.simulate.params.loader import ParameterSet
+
+    skin = ParameterSet.builtin().load_skin(p.scenario.skin_type, p.scenario.skin_site)
+    rows: list[Row] = [("skin parameter", "value", "source", "confidence")]
+    keys: set[str] = set()
+    cites: dict[str, tuple[str, str]] = {}
+    for name, prov in sorted(skin.provenance.items()):
+        value = getattr(skin, name, None)
+        if value is None:
+            continue
+        rows.append(
+            (name, format_si(float(f"{value:.4g}"), prov.unit), prov.source.key, prov.confidence)
+        )
+        keys.add(prov.source.key)
+        cites[prov.source.key] = (prov.source.citation, prov.source.url)
+    return rows, keys, cites
+
+
+def report_content(
+    plan: Plan,
+    report: Report,
+    prediction: Prediction | None,
+    course: Course | None = None,
+    prediction_error: str = "",
+) -> ReportContent:
+    """Gather everything a report shows (see the module docstring)."""
+    from ionto.plan.predict.scenario import scenario_toml
+
+    protocol = plan.protocol
+    facts: list[Row] = [("item", "value")]
+    facts += [
+        ("modality", plan.modality.title),
+        ("substance", plan.drug.title if plan.drug else "(none)"),
+        ("site", plan.site or "(not given)"),
+        ("polarity of the active electrode", plan.polarity or "(not given)"),
+        ("active electrode", f"{plan.active.entry.title}, {plan.active.area_cm2:.4g} cm^2"),
+        (
+            "indifferent electrode",
+            f"{plan.indifferent.entry.title}, {plan.indifferent.area_cm2:.4g} cm^2",
+        ),
+        ("protocol", str(protocol).replace("\n", "; ")),
+    ]
+    if protocol.bounded:
+        facts.append(
+            (
+                "duration, dose",
+                f"{protocol.duration / 60:.4g} min, {protocol.dose_mAmin:.4g} mA*min",
+            )
+        )
+    findings: list[Row] = [("severity", "rule", "message", "source")]
+    keys: set[str] = set()
+    for f in report.findings:
+        findings.append((f.severity, f.id, f.message, ", ".join(f.source)))
+        keys.update(f.source)
+    notes: list[str] = []
+    provenance: list[Row] = [("input", "value", "source", "confidence", "note")]
+    skin: list[Row] = []
+    cites: dict[str, tuple[str, str]] = {}
+    summary: list[Row] = []
+    toml_text = ""
+    if prediction is not None:
+        notes = list(prediction.notes)
+        summary = _summary(prediction)
+        for a in prediction.scenario.assumptions:
+            provenance.append((a.name, a.value, ", ".join(a.source), a.confidence, a.note))
+            keys.update(a.source)
+        skin, skin_keys, cites = _skin_rows(prediction)
+        keys |= skin_keys
+        toml_text = scenario_toml(prediction.scenario)
+    elif prediction_error:
+        notes = [f"no prediction: {prediction_error}"]
+    if plan.drug is not None:
+        keys.update(plan.drug.references)
+    course_rows: list[Row] = []
+    if course is not None:
+        course_rows = [("#", "date", "day", "phase", "note")]
+        course_rows += [
+            (str(s.number), s.date.isoformat(), s.date.strftime("%a"), s.phase, s.note)
+            for s in course.sessions
+        ]
+        for f in course.findings:
+            findings.append((f.severity, f.id, f.message, ", ".join(f.source)))
+            keys.update(f.source)
+    refused = report.refused or (course is not None and course.refused)
+    citations: list[tuple[str, str, str]] = []
+    lib_sources = plan.library.sources
+    for key in sorted(keys):
+        if key in lib_sources:
+            citations.append((key, lib_sources[key].citation, lib_sources[key].url or ""))
+        elif key in cites:
+            citations.append((key, *cites[key]))
+        elif key == "plan":
+            citations.append((key, f"set in the plan file {plan.source}", ""))
+        else:
+            from ionto.simulate.params.loader import ParameterSet
+
+            params = ParameterSet.builtin().sources
+            if key in params:
+                citations.append((key, params[key].citation, params[key].url))
+    return ReportContent(
+        title=plan.title or plan.source,
+        subtitle=f"{plan.modality.title} - plan file {plan.source}",
+        verdict="REFUSED" if refused else "accepted",
+        refused=refused,
+        facts=facts,
+        summary=summary,
+        findings=findings,
+        notes=notes,
+        provenance=provenance if len(provenance) > 1 else [],
+        skin=skin,
+        course=course_rows,
+        citations=citations,
+        scenario_toml=toml_text,
+    )

@@ -1,0 +1,142 @@
+"""Plan -> scenario -> simulation (ionto.plan.predict): the generated scenario is a real
+scenario file, and the predicted treatment obeys the physics it should."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+from plan_helpers import plan_of
+
+from ionto.core.errors import ConfigError
+from ionto.plan.predict.run import Prediction, predict
+from ionto.plan.predict.scenario import plan_scenario, scenario_toml
+from ionto.simulate.scenario import load_problem, problem_from_dict
+
+pytestmark = pytest.mark.engine
+
+FARADAY = 96485.33212
+
+
+@pytest.fixture(scope="module")
+def lidocaine() -> Prediction:
+    return predict(plan_of("lidocaine-forearm"))
+
+
+def test_scenario_file_round_trips_through_the_scenario_loader(tmp_path: Path) -> None:
+    scenario = plan_scenario(plan_of("lidocaine-forearm"))
+    path = tmp_path / "scenario.toml"
+    path.write_text(scenario_toml(scenario))
+    assert load_problem(path) == problem_from_dict(scenario.data)
+    data = scenario.data
+    assert data["skin"]["type"] == "human" and data["skin"]["site"] == "forearm"
+    assert data["boundary"]["left"]["electrode"] == "Ag/AgCl"
+    names = {s["name"]: s["charge"] for s in data["species"]}
+    assert names["lidocaine+"] == 1 and names["lidocaine"] == 0  # pKa 7.9: both forms
+    # 2 % = 20 kg/m^3 of a 235.35 g/mol ion
+    conc = float(data["layers"][0]["initial"]["lidocaine"].split()[0])
+    assert conc == pytest.approx(20.0 / 0.23535, rel=1e-6)
+    assert "not simulated yet" in scenario.notes[0]
+
+
+def test_control_follows_the_protocol(lidocaine: Prediction) -> None:
+    plan = lidocaine.plan
+    assert lidocaine.scenario.protocol_end == pytest.approx(plan.protocol.duration)
+    assert lidocaine.dose[-1] == pytest.approx(plan.protocol.charge.absolute, rel=1e-9)
+    end = lidocaine.end
+    assert lidocaine.current[end // 2] == pytest.approx(4e-3, rel=1e-9)  # the hold, into the skin
+    assert np.all(lidocaine.current[end + 1 :] == 0.0)
+    assert np.all(np.diff(lidocaine.dose) >= -1e-15)
+
+
+def test_amounts_balance_and_follow_the_charge(lidocaine: Prediction) -> None:
+    e = lidocaine.end
+    released, delivered, cleared = lidocaine.released, lidocaine.delivered, lidocaine.cleared
+    # what left the reservoir is in the skin, in the blood or out through the deep tissue
+    assert delivered[e] + cleared[e] <= released[e] * (1 + 1e-9)
+    assert delivered[e] + cleared[e] > 0.9 * released[e]
+    # transport number of the drug between 0 and 1 (charge carried by the drug / charge)
+    t = FARADAY * released[e] / lidocaine.dose[e]
+    assert 0.05 < t < 1.0
+    # after the current the depot spreads and clears: the skin amount falls, blood rises
+    assert delivered[-1] < delivered[e] and cleared[-1] > cleared[e]
+    assert lidocaine.plasma is not None
+    assert np.all(lidocaine.plasma >= -1e-12 * lidocaine.plasma.max())  # round-off only
+    assert lidocaine.balance_error < 1e-10
+
+
+def test_ph_holds_under_silver_and_falls_under_an_inert_anode(lidocaine: Prediction) -> None:
+    assert np.ptp(lidocaine.pH_skin_surface) < 0.3
+    carbon = predict(plan_of("lidocaine-forearm", electrodes={"active": {"type": "return-pad-20"}}))
+    assert carbon.scenario.electrode == "inert"
+    assert carbon.pH_electrode.min() < 3.0
+    # the lidocaine base buffers the acid on its way through the 2 mm gel
+    assert carbon.pH_skin_surface.min() < lidocaine.pH_skin_surface.min() - 0.2
+
+
+def test_cathode_drug_at_the_knee() -> None:
+    p = predict(plan_of("dexamethasone-knee"))
+    data = p.scenario.data
+    assert data["skin"]["site"] == "knee"
+    species = {s["name"]: s["charge"] for s in data["species"]}
+    assert species["dexamethasone-phosphate--"] == -2
+    assert p.current.max() == pytest.approx(2e-3, rel=1e-9)  # into the skin at the cathode
+    assert p.delivered[p.end] > 0
+    # the buffered electrode holds the pH within its rated 80 mA*min (40 used)
+    assert p.pH_skin_surface.min() > 6.0 and p.pH_skin_surface.max() < 8.0
+
+
+def test_spent_buffered_electrode_turns_alkaline_under_the_cathode() -> None:
+    plan = plan_of(
+        "dexamethasone-knee",
+        protocol="ramp to 4 mA over 30 s\nhold 4 mA until 150 mA*min\nramp to 0 mA over 30 s",
+        prediction={"observe": "0 s"},
+    )
+    p = predict(plan)
+    assert any("rated capacity 80 mA*min" in n for n in p.notes)
+    spent = 80 * 0.06  # C
+    before = p.times[p.dose < 0.9 * spent]
+    after = p.dose > 1.2 * spent
+    assert p.pH_electrode[: before.size].max() < 8.0
+    assert p.pH_electrode[after].max() > 10.0
+
+
+def test_site_without_parameters_uses_the_reference_site_and_says_so() -> None:
+    scenario = plan_scenario(plan_of("lidocaine-forearm", site="upper-arm"))
+    assert scenario.skin_site == "forearm"
+    assert any("upper-arm" in n and "stand in" in n for n in scenario.notes)
+
+
+def test_prediction_settings_override_the_defaults() -> None:
+    scenario = plan_scenario(
+        plan_of("lidocaine-forearm", prediction={"observe": "5 min", "reservoir_thickness": "1 mm"})
+    )
+    assert scenario.duration == pytest.approx(630.0 + 300.0)
+    assert scenario.data["layers"][0]["thickness"] == "0.001 m"
+
+
+def test_substance_without_data_leaves_a_saline_reservoir_and_says_so() -> None:
+    scenario = plan_scenario(plan_of("vitamin-c-face"))
+    assert scenario.drug is None
+    assert any("ascorbate is not simulated" in n and "concentration" in n for n in scenario.notes)
+    assert scenario.data["layers"][0]["initial"] == {"Na+": "150 mol/m^3"}
+
+
+def test_unbounded_protocol_cannot_be_predicted() -> None:
+    with pytest.raises(ConfigError, match="unbounded"):
+        plan_scenario(plan_of("lidocaine-forearm", protocol="hold 2 mA until 40 V"))
+
+
+def test_fast_pulses_are_averaged_and_say_so() -> None:
+    scenario = plan_scenario(plan_of("microcurrent-face"))
+    assert any("cycle average" in n for n in scenario.notes)
+    assert len(scenario.data["control"]) <= 3
+
+
+def test_progress_is_reported_up_to_the_end() -> None:
+    seen: list[tuple[float, float]] = []
+    p = predict(plan_of("dexamethasone-knee"), progress=lambda t, end: seen.append((t, end)))
+    assert seen and all(end == pytest.approx(p.scenario.duration) for _, end in seen)
+    assert seen[-1][0] == pytest.approx(p.scenario.duration, rel=1e-6)
+    assert [t for t, _ in seen] == sorted(t for t, _ in seen)

@@ -1,0 +1,118 @@
+"""The treatment report, looked at as a person would: the PDF rendered page by page, the
+HTML parsed for its sections and images."""
+
+from __future__ import annotations
+
+from html.parser import HTMLParser
+from pathlib import Path
+
+import numpy as np
+import pymupdf  # a dev dependency: renders the PDF pages as a reader would see them
+import pytest
+from plan_helpers import EXAMPLES
+from typer.testing import CliRunner
+
+from ionto.plan.cli import app
+
+pytestmark = pytest.mark.engine
+
+SECTIONS = [
+    "Plan",
+    "Safety findings",
+    "Prediction",
+    "Figures",
+    "Course",
+    "What is simulated",
+    "Parameter provenance",
+    "Skin parameters",
+    "Citations",
+    "Scenario",
+]
+FIGURES = [
+    "Figure 1: current, voltage and dose over time",
+    "Figure 2: pH under the active electrode",
+    "Figure 3: depth profiles of the drug in the skin",
+    "Figure 4: delivered amount and plasma level",
+]
+
+
+@pytest.fixture(scope="module")
+def written(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    out = tmp_path_factory.mktemp("report")
+    html, pdf = out / "report.html", out / "report.pdf"
+    result = CliRunner().invoke(
+        app,
+        [
+            "plan",
+            str(EXAMPLES / "dexamethasone-knee.toml"),
+            "--report",
+            str(html),
+            "--pdf",
+            str(pdf),
+        ],
+    )
+    assert result.exit_code == 0, result.stdout + result.stderr
+    return html, pdf
+
+
+class Page(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__()
+        self.headings: list[str] = []
+        self.svgs = 0
+        self.external: list[str] = []
+        self.sections: list[str] = []
+        self._in_h2 = False
+        self.text: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        a = dict(attrs)
+        if tag == "h2":
+            self._in_h2 = True
+            self.headings.append("")
+        elif tag == "svg":
+            self.svgs += 1
+        elif tag == "section":
+            self.sections.append(a.get("id") or "")
+        elif tag in ("img", "script", "link") and (a.get("src") or a.get("href")):
+            self.external.append(str(a.get("src") or a.get("href")))
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "h2":
+            self._in_h2 = False
+
+    def handle_data(self, data: str) -> None:
+        if self._in_h2:
+            self.headings[-1] += data
+        self.text.append(data)
+
+
+def test_html_has_every_section_and_its_figures_inline(written: tuple[Path, Path]) -> None:
+    page = Page()
+    page.feed(written[0].read_text())
+    assert page.headings == SECTIONS
+    assert page.svgs == len(FIGURES) and page.external == []  # self-contained
+    text = " ".join(page.text)
+    for title in FIGURES:
+        assert title in text
+    assert "sim.burn-risk" in text and "substance.prescription" in text
+    assert "not simulated yet" in text
+    assert "Anderson" in text  # a citation of the drug's source, not only its key
+    assert "2026-03-02" in text  # the course
+
+
+def test_pdf_pages_render_non_blank_with_their_parts(written: tuple[Path, Path]) -> None:
+    doc = pymupdf.open(written[1])
+    texts = [page.get_text() for page in doc]
+    for page in doc:
+        pix = page.get_pixmap(dpi=60, colorspace=pymupdf.csGRAY)
+        pixels = np.frombuffer(pix.samples, dtype=np.uint8)
+        assert (pixels < 200).mean() > 0.002, f"page {page.number} looks blank"
+    everything = "\n".join(texts)
+    for heading in ["Plan accepted", *SECTIONS[:3], "What is simulated", "Citations"]:
+        assert heading in everything, heading
+    assert "sim.burn-risk" in everything
+    figure_pages = [t for t in texts if t.count("Figure ") and any(f in t for f in FIGURES)]
+    assert len(figure_pages) == len(FIGURES)
+    assert all(any(f in t for t in figure_pages) for f in FIGURES)
+    assert "pH" in figure_pages[1]
