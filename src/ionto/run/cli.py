@@ -246,6 +246,11 @@ def _execute(
             f"{outcome.exit_status}: {outcome.reason}; delivered {outcome.delivered_mAmin:.3f}"
             f" mA*min in {outcome.duration_s:.1f} s; log {result.path}"
         )
+        if outcome.reason.startswith("overrun") and speed > 1:
+            console.print(
+                f"hint: this machine cannot keep the {period:g} s control period at --speed "
+                f"{speed:g}; use a lower speed, or --speed 0 for simulated time"
+            )
     code = {"success": 0, "abort": EXIT_REFUSED, "fault": EXIT_FAULT}[outcome.exit_status]
     raise typer.Exit(code)
 

@@ -94,7 +94,10 @@ class ControllerConfig:
     resume_ramp_s: controller ramps (s) to zero on a stop, to zero on a pause and back
     up after a pause.
     max_session_s: hard limit on the delivery time (s). max_pause_s: a pause longer than
-    this (s) ends the session (aborted). extend_limit: how much longer a
+    this (s) ends the session (aborted). overrun_s: how far (s of clock time) the control
+    loop may fall behind its fixed period before it faults (the output was not under
+    control meanwhile: an overloaded machine, or a clock sped up beyond what it can run).
+    extend_limit: how much longer a
     time-stopped hold may run in "extend" mode. target_dose_mAmin: automatic stop (mA*min;
     default the protocol's dose when it is bounded).
     """
@@ -123,6 +126,7 @@ class ControllerConfig:
     resume_ramp_s: float = 5.0
     max_session_s: float = 4 * 3600.0
     max_pause_s: float = 600.0
+    overrun_s: float = 1.0
     extend_limit: float = 2.0
     target_dose_mAmin: float | None = None
 
@@ -319,6 +323,12 @@ class Controller:
             while self.state not in TERMINAL:
                 next_t += self.config.period
                 self.clock.sleep(max(0.0, next_t - self.clock.now()))
+                late = self.clock.now() - next_t
+                self._check_overrun(late)
+                if self.state in TERMINAL:
+                    break
+                if late > self.config.period:  # missed periods are skipped, not bunched
+                    next_t += late
                 self.tick()
         except KeyboardInterrupt:
             self._finish(S.ABORTED, "interrupted by the operator (Ctrl-C)")
@@ -328,6 +338,23 @@ class Controller:
             self._safe_shutdown()
         assert self.outcome is not None
         return self.outcome
+
+    def _check_overrun(self, late: float) -> None:
+        """Fault when the loop is more than ``overrun_s`` (s) behind its period; the late
+        interval is read first, so its charge still counts in the dose."""
+        cfg = self.config
+        if late <= cfg.overrun_s:
+            return
+        reading = self._read()
+        if self.state not in TERMINAL:
+            self._period_reading = (reading,)
+            self._measure(reading)
+        if self.state not in TERMINAL:
+            self._fault(
+                "overrun",
+                f"the control loop is {late:.3g} s behind its {cfg.period:g} s period (limit "
+                f"{cfg.overrun_s:g} s): the output was not under control meanwhile",
+            )
 
     def pause(self) -> None:
         """Request a pause: ramp to 0 over ``pause_ramp_s``, then PAUSED (the schedule
