@@ -7,6 +7,7 @@ that every claim has a test named after it."""
 from __future__ import annotations
 
 import dataclasses
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -335,3 +336,132 @@ def test_P5_pores_carry_most_current_and_drug_and_their_density_sets_delivery() 
     face, palm = load_skin("human", "face"), load_skin("human", "palm")
     assert face.pore_density_factor > 4 * forearm.pore_density_factor
     assert palm.pore_porosity / forearm.pore_porosity == pytest.approx(palm.pore_density_factor)
+
+
+_RESERVOIR = """
+schema_version = 1
+title = "lidocaine, 2 mA on 10 cm^2 for 10 min: {title}"
+temperature = "305.15 K"
+electroneutral_species = "Cl-"
+smoothing = "0 um"
+electrode_area = "10 cm^2"
+
+[[species]]
+name = "Lid+"
+charge = 1
+diffusivity = "6.0e-10 m^2/s"
+
+[[species]]
+name = "Na+"
+charge = 1
+diffusivity = "1.33e-9 m^2/s"
+
+[[species]]
+name = "Cl-"
+charge = -1
+diffusivity = "2.03e-9 m^2/s"
+
+[[layers]]
+name = "contact"
+thickness = "{thickness}"
+diffusivity_factor = {factor}
+initial = {{ "Lid+" = "74 mM" }}
+max_cell = "20 um"
+
+[skin]
+type = "human"
+site = "{site}"
+tissue = {{ "Na+" = "140 mM" }}
+
+[boundary.left]
+{left}
+
+[boundary.right]
+type = "fixed"
+concentrations = {{ "Na+" = "140 mM" }}
+
+[[control]]
+duration = "10 min"
+current = "2 mA"
+
+[mesh]
+min_cell = "0.1 um"
+max_cell = "20 um"
+growth = 1.15
+
+[solver]
+rtol = 1e-4
+atol = "1e-4 mol/m^3"
+
+[[report]]
+name = "surface"
+quantity = "concentration"
+species = "Lid+"
+at = {{ layer = "contact", depth = "{surface}" }}
+time = "10 min"
+side = "before"
+
+[[report]]
+name = "delivered"
+quantity = "amount"
+species = "Lid+"
+region = ["{first}", "dermis"]
+time = "10 min"
+
+[[report]]
+name = "voltage"
+quantity = "voltage"
+time = "10 min"
+side = "before"
+"""
+GEL_PAD = 'type = "electrode"\nelectrode = "Ag/AgCl"'
+STIRRED_CUP = (
+    'type = "reservoir"\nelectrode = "Ag/AgCl"\nvolume = "5 mL"\ninitial = { "Lid+" = "74 mM" }'
+)
+
+
+def _reservoir_run(tmp_path: Path, kind: str, site: str = "forearm") -> dict[str, float]:
+    """2 % lidocaine from a 2 mm gel pad or from a stirred 5 mL cup (a well-mixed reservoir
+    over its 50 um unstirred layer) on a site of the human set."""
+    from ionto.simulate.scenario import load_problem
+
+    gel = kind == "gel"
+    text = _RESERVOIR.format(
+        title=f"{kind} on {site}",
+        thickness="2 mm" if gel else "50 um",
+        factor=0.8 if gel else 1.0,
+        site=site,
+        left=GEL_PAD if gel else STIRRED_CUP,
+        surface="1999 um" if gel else "49 um",
+        first="stratum_corneum" if site != "mucosa" else "epithelium",
+    )
+    path = tmp_path / f"{kind}_{site}.toml"
+    path.write_text(text)
+    problem = load_problem(path)
+    names = [layer.name for layer in problem.layers]
+    out = dict(simulate(problem).reports)
+    out["has_sc"] = float("stratum_corneum" in names)
+    return out
+
+
+@pytest.mark.engine
+def test_P16_gel_pad_and_stirred_cup_reservoirs_and_a_mucosa_site(tmp_path: Path) -> None:
+    """Electrodes are gel pads or a cup of solution, and mucous membranes are sites too.
+    On the forearm the stratum corneum sets the delivery under current control: a 2 mm gel
+    pad and a stirred 5 mL cup deliver the same (within 1 %) at about 20 V. The buccal
+    mucosa of the human set has no stratum corneum: the voltage is a few mV, passive
+    diffusion adds to migration, and the reservoir matters: the gel is depleted where it
+    touches the tissue while the stirred cup keeps its bulk concentration there, so the
+    cup delivers > 1.3x more."""
+    gel, cup = _reservoir_run(tmp_path, "gel"), _reservoir_run(tmp_path, "cup")
+    gel_m, cup_m = (
+        _reservoir_run(tmp_path, "gel", "mucosa"),
+        _reservoir_run(tmp_path, "cup", "mucosa"),
+    )
+    assert cup["delivered"] == pytest.approx(gel["delivered"], rel=0.01)
+    assert gel["has_sc"] == cup["has_sc"] == 1.0
+    assert gel_m["has_sc"] == cup_m["has_sc"] == 0.0
+    assert cup_m["voltage"] < 0.01 * cup["voltage"]
+    assert cup_m["delivered"] > 3.0 * cup["delivered"]
+    assert gel_m["surface"] < 0.8 * cup_m["surface"]
+    assert cup_m["delivered"] > 1.3 * gel_m["delivered"]
