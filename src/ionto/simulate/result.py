@@ -32,6 +32,9 @@ class Snapshot:
     i: float
     plasma: np.ndarray = field(default_factory=lambda: np.zeros(0))
     cycle: tuple[float, float, float] | None = None  # a cycle-averaged train's currents
+    # cumulative net amounts withdrawn by sampling (mol/m^2), rows left and right end,
+    # columns the balance quantities; None: no sampling so far
+    withdrawn: np.ndarray | None = None
 
 
 class Evaluator:
@@ -250,6 +253,14 @@ def evaluate_report(model: Model, snap: Snapshot, spec: ReportSpec) -> float:
     if q == "resistance":
         assert spec.region is not None
         return ev.resistance(spec.region)
+    if q == "withdrawn":  # the region marks the end: (-1, 0) left, past the stack right
+        assert spec.region is not None
+        b = model.balance_index(sp)
+        if b is None:
+            raise ValueError(f"report {spec.name!r}: {sp!r} is not a balance quantity")
+        if snap.withdrawn is None:
+            return 0.0
+        return float(snap.withdrawn[0 if spec.region[1] <= 0.0 else 1, b])
     if q == "plasma":
         names = [d.species for d in model.problem.systemic]
         return float(snap.plasma[names.index(sp)])
