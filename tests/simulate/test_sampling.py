@@ -208,3 +208,27 @@ def test_bad_sampling_input(edit: Any, match: str) -> None:
     edit(data)
     with pytest.raises(ConfigError, match=match):
         problem_from_dict(data)
+
+
+def test_sampling_the_donor_closes_the_balances_through_the_left_end() -> None:
+    """Sampling the left (donor) reservoir: a tenth of the donor leaves at each time and
+    is replaced by fresh donor solution, so the net drug withdrawn is a tenth of what the
+    donor held minus the 0.1 mL of 20 mM brought back (negative: the donor has been
+    depleted); the left end's inflow carries it and every balance closes."""
+    data = _data()
+    data["sampling"] = [{"side": "left", "times": ["2 h"], "volume": "0.1 mL"}]
+    data["report"] = [
+        {"name": "donor_before", "quantity": "amount", "species": "D+", "reservoir": "left",
+         "time": "2 h", "side": "before"},
+        {"name": "donor_after", "quantity": "amount", "species": "D+", "reservoir": "left",
+         "time": "2 h"},
+        {"name": "withdrawn", "quantity": "withdrawn", "species": "D+", "reservoir": "left",
+         "time": "2 h"},
+    ]  # fmt: skip
+    result = simulate(problem_from_dict(data))
+    r = result.reports
+    fresh = 0.1 * 20.0 * 1e-6 / 1e-4  # mol/m^2 of electrode: 0.1 mL of 20 mM on 1 cm^2
+    assert r["withdrawn"] == pytest.approx(0.1 * r["donor_before"] - fresh, rel=1e-12)
+    assert r["donor_after"] == pytest.approx(r["donor_before"] - r["withdrawn"], rel=1e-12)
+    assert r["withdrawn"] < 0  # the donor fell below 20 mM: fresh donor brought more back
+    assert max(result.balance.values()) < 1e-12
