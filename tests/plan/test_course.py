@@ -21,7 +21,7 @@ def d(text: str) -> dt.date:
 
 
 @pytest.mark.parametrize(("age", "per_month"), [(40, 1), (49.9, 1), (50, 2), (56, 2)])
-def test_microcurrent_course_is_12_at_2_a_week_then_monthly_or_twice_monthly(
+def test_C5_microcurrent_course_is_12_at_2_a_week_then_monthly_or_twice_monthly(
     age: float, per_month: int
 ) -> None:
     course = schedule(
@@ -41,6 +41,25 @@ def test_microcurrent_course_is_12_at_2_a_week_then_monthly_or_twice_monthly(
         lo, hi = add_months(last, k), add_months(last, k + 1)
         assert sum(lo < x <= hi for x in upkeep) == per_month
     assert not course.findings
+
+
+def test_C5_practitioner_overrides_the_microcurrent_course() -> None:
+    """The practitioner may change the schedule: a different frequency (weekly instead of
+    twice a week), a moved session and a skipped one replace the rule's dates, and the
+    maintenance still follows the client's age (over 50: twice a month)."""
+    o = Overrides(
+        sessions=4,
+        per_week=1,
+        maintenance_sessions=4,
+        move=((d("2026-03-09"), d("2026-03-10")),),
+        skip=(d("2026-03-16"),),
+    )
+    course = schedule(LIB.modality("microcurrent"), MONDAY, age=60, overrides=o)
+    initial = [s.date.isoformat() for s in course.sessions if s.phase == "initial"]
+    assert initial == ["2026-03-02", "2026-03-10", "2026-03-23"]
+    upkeep = [s.date for s in course.sessions if s.phase == "maintenance"]
+    assert len(upkeep) == 4
+    assert sum(d("2026-03-23") < x <= add_months(d("2026-03-23"), 1) for x in upkeep) == 2
 
 
 def test_tap_water_course_three_a_week_at_most_one_a_day() -> None:

@@ -119,7 +119,7 @@ def test_disputed_capacity_ratings_are_both_kept() -> None:
         capacity.pick("510")
 
 
-def test_prescription_status_only_where_a_source_states_it() -> None:
+def test_P20_prescription_status_only_where_a_source_states_it() -> None:
     lib = builtin_library()
     known = {name for name, d in lib.drugs.items() if d.prescription}
     assert known == {"fentanyl", "sumatriptan"}  # P20: unknown stays unknown

@@ -197,7 +197,14 @@ def test_capacity_option_selects_the_510k_rating() -> None:
         check(LIDO, **changes, options={"electrode_capacity": "lable"})
 
 
-def test_microcurrent_cap_options() -> None:
+def test_C3_microcurrent_cap_600_uA_by_default_and_configurable() -> None:
+    """Microcurrent must never exceed about 500-600 uA: the planner refuses a peak above
+    the cap (600 uA by default) and a clinic may choose the stricter 500 uA option."""
+    at_cap = "pulse 600 uA at 0.5 Hz, 50% duty, biphasic, for 20 min"
+    above = "pulse 610 uA at 0.5 Hz, 50% duty, biphasic, for 20 min"
+    assert "microcurrent.cap" not in check("microcurrent-face", protocol=at_cap).ids
+    refused = check("microcurrent-face", protocol=above)
+    assert refused.refused and "microcurrent.cap" in {f.id for f in refused.of("error")}
     protocol = "pulse 550 uA at 0.5 Hz, 50% duty, biphasic, for 20 min"
     assert "microcurrent.cap" not in check("microcurrent-face", protocol=protocol).ids
     assert (
@@ -257,7 +264,7 @@ def test_local_contraindication_and_precaution_warn() -> None:
     assert [f.severity for f in report.findings if f.id == "contraindication.answer"] == ["warning"]
 
 
-def test_prescription_status_is_reported_never_assumed() -> None:
+def test_P20_prescription_status_by_jurisdiction_is_reported_never_assumed() -> None:
     restricted = check(LIDO, drug="fentanyl")
     (finding,) = [f for f in restricted.findings if f.id == "substance.prescription"]
     assert "restricted" in finding.message and "REMS" in finding.message

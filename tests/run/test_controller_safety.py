@@ -291,3 +291,23 @@ def test_reaching_an_electrode_capacity_is_a_controlled_stop(make_controller, so
     down = [s.setpoint_A for s in log if s.state == "ramp_down"]
     assert len(down) == pytest.approx(50, abs=2) and down == sorted(down, reverse=True)
     assert not source.output_enabled and source.setpoint == 0.0
+
+
+def test_C3_controller_refuses_microcurrent_above_the_cap(make_controller, source) -> None:
+    """The controller runs only what the plan's safety check cleared: a microcurrent plan
+    at 610 uA (above the 600 uA cap) is refused by the planner, and the controller given
+    that clearance aborts at the precheck with the cap as the reason and never enables
+    its output; at 600 uA the same plan runs."""
+    data = tomllib.loads((PLANS / "microcurrent-face.toml").read_text())
+    for amplitude, refused in (("610 uA", True), ("600 uA", False)):
+        data["protocol"] = f"pulse {amplitude} at 0.5 Hz, 50% duty, biphasic, for 10 s"
+        plan = plan_from_dict(data, source="microcurrent-test")
+        clearance = clear_plan(plan)
+        assert clearance.refused is refused, clearance.reasons
+        ctl = make_controller(str(plan.protocol), clearance=clearance, polarity_confirmed=True)
+        out = ctl.run()
+        if refused:
+            assert out.exit_status == "abort" and "microcurrent.cap" in out.reason
+            assert not source.output_enabled
+        else:
+            assert out.exit_status != "abort", out.reason

@@ -40,7 +40,7 @@ def noisy(i: np.ndarray, seed: int = 0) -> np.ndarray:
         (np.where(T < 30, 4e-3, 2e-3 * square(2, 0.3)), "mixed", None, None),
     ],
 )
-def test_synthetic(current: np.ndarray, kind: str, frequency, duty) -> None:
+def test_C4_classifies_synthetic_traces(current: np.ndarray, kind: str, frequency, duty) -> None:
     a = analyze(T, noisy(current))
     assert a.kind == kind
     if frequency is not None:
@@ -61,7 +61,7 @@ def test_figures_of_a_monophasic_train() -> None:
     assert a.pulses == 120
 
 
-def test_claimed_microcurrent_at_milliamperes_is_flagged() -> None:
+def test_C4_claimed_microcurrent_at_milliamperes_is_flagged() -> None:
     a = analyze(T, noisy(2e-3 * square(0.5, 0.5, True)), claimed="microcurrent")
     assert a.mismatches and "peak is 2" in a.mismatches[-1]
     ok = analyze(T, noisy(300e-6 * square(0.5, 0.5, True)), claimed="microcurrent")

@@ -131,7 +131,7 @@ def _surface_ph(electrode: ElectrodeReaction, phosphate: float, t_end: float) ->
     return simulate(problem).reports["pH"]
 
 
-def test_p7_acid_under_an_inert_anode_buffered_and_held_by_agcl() -> None:
+def test_P7_acid_under_an_inert_anode_buffered_and_held_by_agcl() -> None:
     """P7: with an inert anode the surface pH falls with the charge passed; a stronger
     buffer delays it; an Ag/AgCl anode does not acidify at all."""
     weak_early = _surface_ph(INERT, 1.0, 5.0)
@@ -143,8 +143,9 @@ def test_p7_acid_under_an_inert_anode_buffered_and_held_by_agcl() -> None:
     assert silver == pytest.approx(7.4, abs=0.05)  # buffer anions drift toward it: +0.01
 
 
-def test_inert_cathode_makes_alkali() -> None:
-    """P7 (cathode): OH- from water reduction raises the pH under an inert cathode."""
+def test_P8_inert_cathode_makes_alkali() -> None:
+    """P7 (cathode) and P8 (desincrustation works by it): OH- from water reduction raises
+    the pH under an inert cathode above 9 in 60 s at 0.5 mA/cm^2."""
     problem = _problem(
         control=(Segment(60.0, -5.0, -5.0),),
         reports=(ReportSpec("pH", "pH", 60.0, "H+", region=(0.0, 10e-6), side="before"),),

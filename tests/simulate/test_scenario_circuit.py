@@ -258,3 +258,22 @@ def test_P3_tap_water_device_holds_its_current_limit() -> None:
     peak = result.exposure["peak current density at the left (active) electrode [A/m^2]"]
     assert peak == pytest.approx(0.2, rel=1e-9)
     assert max(result.balance.values()) < 1e-12
+
+
+@pytest.mark.engine
+def test_P17_tap_water_iontophoresis_of_palms_and_soles() -> None:
+    """Tap-water iontophoresis of the palms and of the soles (hyperhidrosis): trays of
+    tap water, a voltage source, no drug. Both sites run as two skins and the body in
+    series; the sole's stratum corneum (500 um against 250 um, with about the same duct
+    density) passes less current at the same 15 V, and the trays turn acid at the anode
+    and alkaline at the cathode at both sites."""
+    currents = {}
+    for site in ("palm", "sole"):
+        data = _data()
+        data["skin"]["site"] = site
+        result = simulate(problem_from_dict(data))
+        r = result.reports
+        assert r["pH_anode"] < 5.0 and r["pH_cathode"] > 9.0, site
+        assert max(result.balance.values()) < 1e-12
+        currents[site] = r["i_10"]
+    assert 0.2 * currents["palm"] < currents["sole"] < 0.8 * currents["palm"]

@@ -84,7 +84,7 @@ def test_reservoir_amount_is_what_crossed_into_it(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("change", "words"),
     [
-        (lambda d: d["report"][0].update(quantity="flux"), "quantity amount or change"),
+        (lambda d: d["report"][0].update(quantity="flux"), "quantity amount, change or withdrawn"),
         (lambda d: d["report"][0].update(reservoir="right"), "boundary.right is not a reservoir"),
         (lambda d: d["report"][0].update(region="membrane"), "not used with reservoir"),
         (lambda d: d["report"][0].update(reservoir="middle"), "reservoir"),

@@ -210,7 +210,7 @@ time = "0 min"
     ("old", "new", "match"),
     [
         ('smoothing = "0 um"', 'smoothing = "0.5 um"', "smoothing"),
-        ('type = "human"', 'type = "porcine"', "activation data"),
+        ('type = "human"', 'type = "no_activation"', "activation data"),
     ],
 )
 def test_bad_activation_input(old: str, new: str, match: str, tmp_path: Path) -> None:
@@ -222,8 +222,18 @@ def test_bad_activation_input(old: str, new: str, match: str, tmp_path: Path) ->
         'tissue = { "Na+" = "140 mM" }',
         'tissue = { "Na+" = "140 mM" }\nconductance_activation = true',
     )
-    if new.startswith("type"):
-        text = text.replace('site = "forearm"\n', "", 1)
+    if new.startswith("type"):  # a user skin type: the porcine set without activation data
+        import tomllib
+
+        import tomli_w
+
+        from ionto.simulate.params.loader import DATA
+
+        porcine = tomllib.loads((DATA / "skin.toml").read_text())["skin"]["porcine"]
+        for name in ("sc_activation_charge", "sc_recovery_time"):
+            del porcine["values"][name]
+        (tmp_path / "params.toml").write_text(tomli_w.dumps({"skin": {"no_activation": porcine}}))
+        text = text.replace('site = "forearm"\n', 'file = "params.toml"\n', 1)
     assert old in text
     path = tmp_path / "bad.toml"
     path.write_text(text.replace(old, new, 1))

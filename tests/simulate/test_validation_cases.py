@@ -1,7 +1,7 @@
 """Every validation scenario of examples/validation/ runs on the engine, its prediction
 comes from the engine's reports, and docs/validation.md shows the command's table.
 
-One run of the whole folder (about 10 s on one core) serves the module; a second run
+One run of the whole folder (about 13 s on one core) serves the module; a second run
 perturbs every report to prove that no prediction is hard-coded.
 """
 

@@ -214,6 +214,22 @@ Boundary = ElectrodeBoundary | FixedBoundary | ReservoirBoundary | NoFluxBoundar
 
 
 @dataclass(frozen=True)
+class Sampling:
+    """Withdraw-and-replace sampling of the well-mixed reservoir at one end, as in a
+    diffusion cell's receptor: at ``time`` (s, the start of a control segment) the
+    fraction ``fraction`` (-, 0 < f < 1) of the reservoir's volume is withdrawn and
+    replaced by fresh solution of component totals ``fresh`` (mol/m^3, not the
+    electroneutrality species). What leaves the stack (withdrawn minus added) is counted
+    as flow out of that end, so every balance stays closed; the "withdrawn" report gives
+    its cumulative amount."""
+
+    time: float
+    side: Literal["left", "right"]
+    fraction: float
+    fresh: dict[str, float] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
 class Segment:
     """A piece of the control program. mode "current": i(t) in A/m^2 goes linearly from
     ``start`` to ``end`` over ``duration`` (s); mode "voltage": the voltage phi(0) - phi(L)
@@ -270,6 +286,7 @@ ReportQuantity = Literal[
     "plasma",  # plasma concentration of a systemic species (mol/m^3)
     "perfusion",  # volume-mean relative perfusion (exchange rate / its rest value) (-)
     "resistance",  # ohmic resistance of a region (ohm m^2 of the reference area)
+    "withdrawn",  # cumulative net amount removed from a reservoir by sampling (mol/m^2)
     "time_below",  # first time a region's pH (species "H+") or mean concentration falls
     # below ``threshold`` (s; NaN if it never does)
 ]
@@ -291,6 +308,7 @@ REPORT_UNITS: dict[str, str] = {
     "time_below": "s",
     "resistance": "ohm*m^2",
     "perfusion": "-",
+    "withdrawn": "mol/m^2",
 }
 
 
@@ -328,7 +346,8 @@ class Problem:
     compartments exchanging with the skin of area ``treated_area`` (m^2). output_times:
     times (s) at which full profiles are kept. compliance_voltage: the largest |voltage|
     (V) the current source can apply; a current-controlled segment then runs at that
-    voltage while the set current is out of reach (None: unlimited).
+    voltage while the set current is out of reach (None: unlimited). sampling:
+    withdraw-and-replace samples of a reservoir end, each at the start of a segment.
 
     With layer areas (``Layer.area``, a two-site circuit) the current density i of the
     control and every amount, flux and cleared amount are per m^2 of the first layer's
@@ -357,6 +376,7 @@ class Problem:
     title: str = ""
     compliance_voltage: float | None = None
     current_limit: float | None = None
+    sampling: tuple[Sampling, ...] = ()
 
     @property
     def reference_area(self) -> float | None:

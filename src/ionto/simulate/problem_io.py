@@ -33,13 +33,14 @@ from ionto.simulate.problem import (
     Reaction,
     ReportSpec,
     ReservoirBoundary,
+    Sampling,
     Segment,
     SolverSpec,
     Species,
     Systemic,
 )
 
-FORMAT_VERSION = 8
+FORMAT_VERSION = 9
 
 
 def problem_to_dict(problem: Problem) -> dict[str, Any]:
@@ -132,6 +133,10 @@ def problem_from_dict(data: dict[str, Any]) -> Problem:
         title=data["title"],
         compliance_voltage=data["compliance_voltage"],
         current_limit=data["current_limit"],
+        sampling=tuple(
+            Sampling(d["time"], d["side"], d["fraction"], dict(d["fresh"]))
+            for d in data.get("sampling", ())
+        ),
     )
 
 
@@ -140,6 +145,7 @@ _VALIDATOR_MODULES = (
     "problem_io.py",
     "scenario.py",
     "scenario_build.py",
+    "scenario_sampling.py",
     "scenario_timeline.py",
 )
 

@@ -32,6 +32,9 @@ class Snapshot:
     i: float
     plasma: np.ndarray = field(default_factory=lambda: np.zeros(0))
     cycle: tuple[float, float, float] | None = None  # a cycle-averaged train's currents
+    # cumulative net amounts withdrawn by sampling (mol/m^2), rows left and right end,
+    # columns the balance quantities; None: no sampling so far
+    withdrawn: np.ndarray | None = None
 
 
 class Evaluator:
@@ -250,6 +253,14 @@ def evaluate_report(model: Model, snap: Snapshot, spec: ReportSpec) -> float:
     if q == "resistance":
         assert spec.region is not None
         return ev.resistance(spec.region)
+    if q == "withdrawn":  # the region marks the end: (-1, 0) left, past the stack right
+        assert spec.region is not None
+        b = model.balance_index(sp)
+        if b is None:
+            raise ValueError(f"report {spec.name!r}: {sp!r} is not a balance quantity")
+        if snap.withdrawn is None:
+            return 0.0
+        return float(snap.withdrawn[0 if spec.region[1] <= 0.0 else 1, b])
     if q == "plasma":
         names = [d.species for d in model.problem.systemic]
         return float(snap.plasma[names.index(sp)])
@@ -529,7 +540,8 @@ class Result:
 def conservation_errors(model: Model, snap: Snapshot) -> dict[str, float]:
     """Relative balance error of every balance quantity (each conserved total, named by
     its primary species, and the electroneutrality species) and of charge:
-    |amount(t) - amount(0) - (in - out - cleared + reacted)| / scale."""
+    |amount(t) - amount(0) - (in - out - cleared + reacted)| / scale, the scale being the
+    largest amount involved (at least 1e-9 of the largest of any balance quantity)."""
     nb = model.nbal
     q = snap.q
     q_in = q[:nb]
@@ -542,6 +554,9 @@ def conservation_errors(model: Model, snap: Snapshot) -> dict[str, float]:
     scale = np.maximum.reduce(
         [np.abs(model.initial_balance), np.abs(now), np.abs(q_in), np.abs(q_out), np.abs(ex)]
     )
+    # a species absent from the problem (amounts ~1e-19 of round-off) is judged against a
+    # billionth of the largest amount, not against its own round-off
+    scale = np.maximum(scale, 1e-9 * float(scale.max(initial=0.0)))
     scale = np.where(scale > 0, scale, 1.0)
     errors = {
         name: float(abs(change[k] - expected[k]) / scale[k])

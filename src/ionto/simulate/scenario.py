@@ -356,6 +356,17 @@ class ReportIn(StrictModel):
     below: Concentration | None = None
 
 
+class SamplingIn(StrictModel):
+    """``[[sampling]]``: at each of ``times`` withdraw ``volume`` from the well-mixed
+    reservoir at ``side`` and replace it with fresh solution ``fresh`` (default: the
+    reservoir's initial contents), as a diffusion cell's receptor is sampled."""
+
+    side: Literal["left", "right"] = "right"
+    times: list[Duration] = Field(min_length=1)
+    volume: Volume
+    fresh: dict[str, Concentration] | None = None
+
+
 class Scenario(StrictModel):
     """The root of a scenario file (schema_version 1)."""
 
@@ -382,6 +393,7 @@ class Scenario(StrictModel):
     solver: SolverIn = Field(default_factory=SolverIn)
     output: OutputIn = Field(default_factory=OutputIn)
     report: list[ReportIn] = Field(default_factory=list)
+    sampling: list[SamplingIn] = Field(default_factory=list)
     validation: ValidationSpec | None = None  # read by ionto validate (docs/validation.md)
 
 

@@ -37,6 +37,7 @@ from ionto.simulate.problem import (
     Species,
     Systemic,
 )
+from ionto.simulate.scenario_sampling import build_sampling
 from ionto.simulate.scenario_timeline import (
     check_current_path,
     control_segments,
@@ -914,6 +915,7 @@ def build_problem(s: Scenario) -> Problem:
         )
     check_current_path(segments, left, right, s)
     duration = sum(seg.duration for _, _, seg in segments)
+    segments, sampling = build_sampling(s, left, right, segments, duration)
     _duplicates((r.name for r in s.report), "report", "report")
     reports = tuple(report_spec(r, f"report[{j}]", ctx, duration) for j, r in enumerate(s.report))
     systemic = _systemic(s, ctx)
@@ -958,4 +960,5 @@ def build_problem(s: Scenario) -> Problem:
             max_step=s.solver.max_step,
         ),
         title=s.title,
+        sampling=sampling,
     )

@@ -179,6 +179,10 @@ def report_spec(r: ReportIn, path: str, ctx: Context, duration: float) -> Report
     region = None
     if r.reservoir is not None:
         return _reservoir_report(r, path, ctx, duration)
+    if q == "withdrawn":
+        raise ConfigError(
+            f"{path}.reservoir", message='is required for quantity "withdrawn" ("left" or "right")'
+        )
     if r.region is not None and r.span is not None:
         raise ConfigError(f"{path}.span", message="give either region (layers) or span, not both")
     if r.span is not None:
@@ -261,7 +265,7 @@ def report_spec(r: ReportIn, path: str, ctx: Context, duration: float) -> Report
     return ReportSpec(r.name, q, time, species, region, position, r.side, r.total, threshold)
 
 
-_RESERVOIR_QUANTITIES = {"amount", "change"}
+_RESERVOIR_QUANTITIES = {"amount", "change", "withdrawn"}
 
 
 def _reservoir_report(r: ReportIn, path: str, ctx: Context, duration: float) -> ReportSpec:
@@ -272,7 +276,7 @@ def _reservoir_report(r: ReportIn, path: str, ctx: Context, duration: float) -> 
             f"{path}.reservoir",
             r.reservoir,
             None,
-            "quantity amount or change",
+            "quantity amount, change or withdrawn",
             f"is not used by quantity {r.quantity!r}",
         )
     if ctx.reservoirs is not None and r.reservoir not in ctx.reservoirs:

@@ -31,6 +31,7 @@ from ionto.simulate.rosenbrock import (
     make_consistent,
     take_step,
 )
+from ionto.simulate.sampling import Sampler
 
 
 class _SegmentSystem:
@@ -609,6 +610,7 @@ def simulate(
         raise ConfigError("control", message=str(exc)) from None
     exposure = _Exposure(model)
     exposure.start(y)
+    sampler = Sampler(problem, model, starts)  # withdraw-and-replace samples of a reservoir
     at_limit: list[list[float]] = []  # [start, end] of each stretch at a source limit
     for k, piece in enumerate(pieces):
         seg = piece.segment
@@ -665,7 +667,9 @@ def simulate(
             exposure.current(system, i_now)
             q_here = q.copy()
             if t_here == t0:
-                after[t0] = Snapshot(t0, y.copy(), q.copy(), i_now, plasma.copy(), sub.cycle)
+                after[t0] = Snapshot(
+                    t0, y.copy(), q.copy(), i_now, plasma.copy(), sub.cycle, sampler.snapshot()
+                )
                 if t0 == 0.0:
                     before[t0] = after[t0]
 
@@ -680,6 +684,7 @@ def simulate(
                     system.current(t, st),
                     system.plasma(st).copy(),
                     system.segment.cycle,
+                    sampler.snapshot(),
                 )
                 before[t] = snap
                 after[t] = snap
@@ -761,6 +766,7 @@ def simulate(
         y = z_state[:-1, 1:].copy()
         plasma = system.plasma(state).copy()
         i_now = system.current(t1, state)
+        sampler.apply(t1, y, q)
         stats.segments += 1
     wall = _time.perf_counter() - wall0
     result = Result.build(problem, model, before, after, stats, wall, events)
