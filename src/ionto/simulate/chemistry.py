@@ -180,6 +180,32 @@ class Speciation:
         jac[:, np.arange(self.r), self.reactive_comp] += 1.0
         return np.asarray(jac)
 
+    def equilibrate(
+        self, state: np.ndarray, fixed_charge: np.ndarray, max_iter: int = 50
+    ) -> np.ndarray | None:
+        """States (cells, m + r) with the free concentrations of the reactive primaries
+        re-solved from the totals, which are kept: a Newton iteration on each cell's
+        r unknowns (the fast equilibria are local to a compartment, so this is a set of
+        independent r x r systems, vectorised over cells), starting from the given
+        values. None if it does not converge (the caller then projects globally)."""
+        out = state.copy()
+        var = out[:, self.m :]
+        for _ in range(max_iter):
+            c = self.concentrations(out, fixed_charge)
+            res = self.equilibrium_residual(out, c)
+            jac = self.equilibrium_jacobian(self.derivatives(c))[:, :, self.m :]
+            try:
+                step = -np.linalg.solve(jac, res[..., None])[..., 0]
+            except np.linalg.LinAlgError:
+                return None
+            if not np.all(np.isfinite(step)):
+                return None
+            np.clip(step, -2.0, 2.0, out=step)
+            var += step
+            if np.all(np.abs(step) <= 1e-12 * (1.0 + np.abs(var))):
+                return out
+        return None
+
     # ------------------------------------------------------------------ set-up solves
     def state_from(
         self,

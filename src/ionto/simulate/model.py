@@ -389,6 +389,27 @@ class Model:
                 dt[g, cells, comp] = slope * (1.0 - self.activation[g]) * vol / vol.sum()
         return da, di, dt
 
+    def perfusion_columns(
+        self, g: int, state: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Exact derivatives by the perfusion state g of F (nc + 1, bs), of the quadrature
+        rates and of the plasma uptake (nsys,). The state only scales the exchange rate
+        of its layer, kex = kex0 (1 + gain p), and F, the exchange quadratures and the
+        uptake are linear in kex: no differencing needed."""
+        m = self.m
+        cells = self.act_cells[g]
+        vdk = self.volumes[cells] * self._kex0[cells] * self.act_gain[g]
+        diff = state[cells, :m] - self.t_ext_now
+        col = np.zeros((self.nc + 1, self.bs))
+        col[cells, 1 : 1 + m] = -vdk[:, None] * diff
+        qcol = np.zeros(self.quadrature_size())
+        nb = self.nbal
+        ex = qcol[2 * nb : 2 * nb + self.nc * nb].reshape(self.nc, nb)  # a view
+        ex[cells, :m] = vdk[:, None] * diff
+        ex[cells, m] = -(ex[cells, :m] @ self.spec.zp) / self.z_en
+        up = vdk @ (state[cells][:, self.sys_comp] - self.plasma_now)
+        return col, qcol, np.asarray(up)
+
     def perfusion(self, activation: np.ndarray) -> np.ndarray:
         """Relative perfusion (-) of every compartment: 1 + gain p (1 outside)."""
         gain = np.append(1.0 + self.act_gain * np.asarray(activation), 1.0)
@@ -618,6 +639,30 @@ class Model:
         res = self.spec.equilibrium_residual(state, c)
         scale = np.abs(c) @ np.abs(self.spec.A[self.spec.reactive_comp]).T + 1e-12
         return float(np.max(np.abs(res) / scale))
+
+    def equilibrate(self, z_state: np.ndarray, i: float) -> np.ndarray | None:
+        """Z with the fast equilibria restored in the compartments where they drifted
+        (their totals kept, so every balance is untouched) and the face potentials
+        re-solved for the new concentrations: the cheap, local projection after a
+        linearly implicit step. None if a local solve fails."""
+        state = z_state[:-1, 1:]
+        c = self.full(state)
+        res = self.spec.equilibrium_residual(state, c)
+        scale = np.abs(c) @ np.abs(self.spec.A[self.spec.reactive_comp]).T + 1e-12
+        rows = np.flatnonzero(np.max(np.abs(res) / scale, axis=1) > 1e-8)
+        out = z_state.copy()
+        if rows.size:
+            fixed = self.spec.equilibrate(state[rows], self.fixed_charge[rows])
+            if fixed is None:
+                return None
+            out[rows, 1:] = fixed
+        self._u_guess = z_state[self._s0 : self._s1, 0].copy()
+        try:
+            self.fluxes(out[:-1, 1:], i)
+        except FloatingPointError:
+            return None
+        out[self._s0 : self._s1, 0] = self.last_u[self._s0 : self._s1]
+        return out
 
     def damped_mask(self) -> np.ndarray:
         """Components of Z whose Newton steps are limited: potential steps and log
