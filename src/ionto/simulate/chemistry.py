@@ -129,7 +129,13 @@ class Speciation:
         """Mass action: exp(log K + nu_log . ln c) * prod over linear primaries c^nu."""
         out = np.exp(self.log_k + var[:, self._log] @ self.nu[:, self._log].T)
         for rho in self._lin:
-            out = out * free[:, [rho]] ** self.nu[:, rho]
+            nu = self.nu[:, rho]
+            ones = np.flatnonzero(nu == 1.0)
+            if ones.size:  # the usual case (a conjugate base): a product, no power
+                out[:, ones] *= free[:, rho, None]
+            others = np.flatnonzero((nu != 0.0) & (nu != 1.0))
+            if others.size:
+                out[:, others] *= free[:, rho, None] ** nu[others]
         return out
 
     def _constant_projection(self) -> np.ndarray:
@@ -166,7 +172,12 @@ class Speciation:
         out = np.exp(self.log_k + var[:, self._log] @ self.nu[:, self._log].T)
         for q in self._lin:
             power = self.nu[:, q] - (1.0 if q == rho else 0.0)
-            out = out * np.where(power == 0, 1.0, free[:, [q]] ** np.maximum(power, 0.0))
+            ones = np.flatnonzero(power == 1.0)
+            if ones.size:
+                out[:, ones] *= free[:, q, None]
+            others = np.flatnonzero((power > 0.0) & (power != 1.0))
+            if others.size:
+                out[:, others] *= free[:, q, None] ** power[others]
         return out
 
     def equilibrium_residual(self, state: np.ndarray, c: np.ndarray) -> np.ndarray:
@@ -176,7 +187,7 @@ class Speciation:
 
     def equilibrium_jacobian(self, dc: np.ndarray) -> np.ndarray:
         """Derivative of ``equilibrium_residual`` by the state (cells, r, m + r)."""
-        jac = -np.einsum("rn,cns->crs", self.A[self.reactive_comp], dc)
+        jac = -np.tensordot(dc, self.A[self.reactive_comp], axes=([1], [1])).transpose(0, 2, 1)
         jac[:, np.arange(self.r), self.reactive_comp] += 1.0
         return np.asarray(jac)
 

@@ -172,9 +172,9 @@ class _SegmentSystem:
             data["act_dt"] = dt
 
     def linearize(self, data: Any) -> Linearization:
-        values = self.model.jacobian_values(data)
+        blocks = self.model.jacobian_blocks(data)
         if not (self.nv or self.nsys or self.nact or self.ncap):
-            return Linearization(values)
+            return Linearization(blocks=blocks)
         cols, rows = [], []
         k = self.nv + self.nsys + self.nact + 2 * self.ncap
         corner = np.zeros((k, k))
@@ -213,7 +213,7 @@ class _SegmentSystem:
                 if self.voltage_mode:
                     corner[q0 + g, 0] = 1.0
                 corner[i0 + g, q0 + g] = -1.0 / self.model.cap_value[g]  # V - Q/C
-        return Linearization(values, np.hstack(cols), np.vstack(rows), corner)
+        return Linearization(None, np.hstack(cols), np.vstack(rows), corner, blocks)
 
     def quadrature_jvp(self, data: Any, v: np.ndarray) -> np.ndarray:
         z_dir, di = self.split(v)
