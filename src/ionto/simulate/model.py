@@ -389,6 +389,53 @@ class Model:
                 dt[g, cells, comp] = slope * (1.0 - self.activation[g]) * vol / vol.sum()
         return da, di, dt
 
+    def activation_columns(
+        self, g: int, z_state: np.ndarray, i: float
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Exact derivatives by the conduction state g of F (nc + 1, bs) and of the
+        quadrature rates. The state changes only the faces touching its layer: their
+        resistance r = r_a / g_a + r_b / g_b (g = 1 + gain a) sets D/d = 1/r and the
+        drift r, and each such face's Scharfetter-Gummel flux is differentiated in r
+        (a handful of faces instead of two whole residuals by central differences)."""
+        m = self.m
+        col = np.zeros((self.nc + 1, self.bs))
+        qcol = np.zeros(self.quadrature_size())
+        faces = self._act_faces
+        faces = faces[(self._ga[faces] == g) | (self._gb[faces] == g)]
+        faces = faces[(faces >= self._s0) & (faces < self._s1)]  # SG faces only
+        if not faces.size:
+            return col, qcol
+        slope = -self.act_gain[g] / (1.0 + self.act_gain[g] * self.activation[g]) ** 2
+        dr = slope * (
+            (self._ga[faces] == g)[:, None] * self._ra[faces]
+            + (self._gb[faces] == g)[:, None] * self._rb[faces]
+        )
+        r = self.drift[faces]
+        d_over = self.d_over[faces]
+        d_d_over = -_ratio(dr, r * r)  # an immobile species (r = 0) has no flux
+        c = self.full(z_state[:-1, 1:])
+        ext = np.empty((self.nc + 2, self.n))
+        ext[0], ext[-1], ext[1:-1] = self.left.c, self.right.c, c
+        c_a, c_b = ext[faces], ext[faces + 1]
+        peclet = r * (self.eo * i) - self.z * z_state[faces, 0][:, None]
+        b, db = bernoulli_and_derivative(peclet)
+        dflux = d_d_over * ((b + peclet) * c_a - b * c_b) + d_over * (
+            (db + 1.0) * c_a - db * c_b
+        ) * (dr * (self.eo * i))
+        col[faces, 0] = dflux @ self.z
+        dcomp = dflux @ self.spec.A.T
+        into = faces < self.nc  # face f is the left face of compartment f
+        col[faces[into], 1 : 1 + m] += dcomp[into]
+        out_of = faces >= 1
+        col[faces[out_of] - 1, 1 : 1 + m] -= dcomp[out_of]
+        nb = self.nbal
+        for end, offset in ((0, 0), (self.nc, nb)):
+            hit = np.flatnonzero(faces == end)
+            if hit.size:
+                qcol[offset : offset + m] = dcomp[hit[0]]
+                qcol[offset + m] = -(dcomp[hit[0]] @ self.spec.zp) / self.z_en
+        return col, qcol
+
     def perfusion_columns(
         self, g: int, state: np.ndarray
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

@@ -129,8 +129,9 @@ class _SegmentSystem:
 
     def _border_columns(self, z_state: np.ndarray, i: float, data: dict[str, Any]) -> None:
         """dF/db and dq/db of every activation state and capacitor charge b: exact for
-        perfusion states (``Model.perfusion_columns``), by central differences for the
-        others (F and q are smooth in them), the column of each ionic current
+        perfusion and conduction states (``Model.perfusion_columns``,
+        ``Model.activation_columns``), by central differences for capacitor charges
+        (F and q are smooth in them), the column of each ionic current
         through a capacitive layer (exact: -1/F on its faces' current conditions), and
         the analytic partials of da/dt."""
         model = self.model
@@ -144,6 +145,10 @@ class _SegmentSystem:
             if k < self.nact and model.act_perfusion[k]:
                 col, qcol, pcol = model.perfusion_columns(k, z_state[:-1, 1:])
                 cols[:, k], qcols[:, k], pcols[:, k] = col.ravel(), qcol, pcol
+                continue
+            if k < self.nact:  # conduction: no plasma term
+                col, qcol = model.activation_columns(k, z_state, i)
+                cols[:, k], qcols[:, k] = col.ravel(), qcol
                 continue
             # activation in [0, 1]; a charge step of 1 uV across the layer
             step = 1e-6 if k < self.nact else 1e-6 * model.cap_value[k - self.nact]
