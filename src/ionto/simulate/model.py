@@ -331,6 +331,10 @@ class Model:
         self._ga[1:] = self.act_group
         self._gb[:-1] = self.act_group
         self._act_faces = np.flatnonzero((self._ga >= 0) | (self._gb >= 0))
+        f = self._act_faces  # their half resistances and groups, gathered once
+        self._ra_f, self._rb_f = self._ra[f], self._rb[f]
+        self._ga_f, self._gb_f = self._ga[f], self._gb[f]
+        self._mobile_f = (self._ra_f + self._rb_f) != 0.0  # 0: an immobile species
         self.set_activation(self.activation)
 
     def set_activation(self, a: np.ndarray) -> None:
@@ -341,8 +345,10 @@ class Model:
         gain = np.append(1.0 + self.act_gain * self.activation, 1.0)  # index -1: none
         f = self._act_faces
         if f.size:
-            r = self._ra[f] / gain[self._ga[f]][:, None] + self._rb[f] / gain[self._gb[f]][:, None]
-            self.d_over[f] = _ratio(1.0, r)
+            r = self._ra_f / gain[self._ga_f][:, None] + self._rb_f / gain[self._gb_f][:, None]
+            d_over = np.zeros_like(r)
+            np.divide(1.0, r, out=d_over, where=self._mobile_f)
+            self.d_over[f] = d_over
             self.drift[f] = r
         if np.any(self.act_perfusion):
             self.kex = self._kex0 * gain[self.perf_group]
