@@ -53,6 +53,7 @@ bench: $(STAMP) pg
 	@$(BIN)/python -m compileall -q src >/dev/null
 	$(BIN)/python benchmarks/run.py R1
 	$(BIN)/python benchmarks/run.py R2 --repeat 1
+	$(BIN)/python benchmarks/run.py session
 	$(BIN)/python benchmarks/record_import.py
 	$(BIN)/python benchmarks/plan_predict.py --repeat 1
 

@@ -97,7 +97,7 @@ def test_bordered_jacobian_matches_central_differences(mode: str) -> None:
     n = y.size
     nband = system.nband
     dense = np.zeros((n, n))
-    dense[rows, cols] = lin.values
+    dense[rows, cols] = lin.band_values()
     assert lin.border_col is not None and lin.border_row is not None
     assert lin.border_corner is not None
     dense[:nband, nband:] = lin.border_col

@@ -129,7 +129,13 @@ class Speciation:
         """Mass action: exp(log K + nu_log . ln c) * prod over linear primaries c^nu."""
         out = np.exp(self.log_k + var[:, self._log] @ self.nu[:, self._log].T)
         for rho in self._lin:
-            out = out * free[:, [rho]] ** self.nu[:, rho]
+            nu = self.nu[:, rho]
+            ones = np.flatnonzero(nu == 1.0)
+            if ones.size:  # the usual case (a conjugate base): a product, no power
+                out[:, ones] *= free[:, rho, None]
+            others = np.flatnonzero((nu != 0.0) & (nu != 1.0))
+            if others.size:
+                out[:, others] *= free[:, rho, None] ** nu[others]
         return out
 
     def _constant_projection(self) -> np.ndarray:
@@ -166,7 +172,12 @@ class Speciation:
         out = np.exp(self.log_k + var[:, self._log] @ self.nu[:, self._log].T)
         for q in self._lin:
             power = self.nu[:, q] - (1.0 if q == rho else 0.0)
-            out = out * np.where(power == 0, 1.0, free[:, [q]] ** np.maximum(power, 0.0))
+            ones = np.flatnonzero(power == 1.0)
+            if ones.size:
+                out[:, ones] *= free[:, q, None]
+            others = np.flatnonzero((power > 0.0) & (power != 1.0))
+            if others.size:
+                out[:, others] *= free[:, q, None] ** power[others]
         return out
 
     def equilibrium_residual(self, state: np.ndarray, c: np.ndarray) -> np.ndarray:
@@ -176,9 +187,35 @@ class Speciation:
 
     def equilibrium_jacobian(self, dc: np.ndarray) -> np.ndarray:
         """Derivative of ``equilibrium_residual`` by the state (cells, r, m + r)."""
-        jac = -np.einsum("rn,cns->crs", self.A[self.reactive_comp], dc)
+        jac = -np.tensordot(dc, self.A[self.reactive_comp], axes=([1], [1])).transpose(0, 2, 1)
         jac[:, np.arange(self.r), self.reactive_comp] += 1.0
         return np.asarray(jac)
+
+    def equilibrate(
+        self, state: np.ndarray, fixed_charge: np.ndarray, max_iter: int = 50
+    ) -> np.ndarray | None:
+        """States (cells, m + r) with the free concentrations of the reactive primaries
+        re-solved from the totals, which are kept: a Newton iteration on each cell's
+        r unknowns (the fast equilibria are local to a compartment, so this is a set of
+        independent r x r systems, vectorised over cells), starting from the given
+        values. None if it does not converge (the caller then projects globally)."""
+        out = state.copy()
+        var = out[:, self.m :]
+        for _ in range(max_iter):
+            c = self.concentrations(out, fixed_charge)
+            res = self.equilibrium_residual(out, c)
+            jac = self.equilibrium_jacobian(self.derivatives(c))[:, :, self.m :]
+            try:
+                step = -np.linalg.solve(jac, res[..., None])[..., 0]
+            except np.linalg.LinAlgError:
+                return None
+            if not np.all(np.isfinite(step)):
+                return None
+            np.clip(step, -2.0, 2.0, out=step)
+            var += step
+            if np.all(np.abs(step) <= 1e-12 * (1.0 + np.abs(var))):
+                return out
+        return None
 
     # ------------------------------------------------------------------ set-up solves
     def state_from(

@@ -331,6 +331,10 @@ class Model:
         self._ga[1:] = self.act_group
         self._gb[:-1] = self.act_group
         self._act_faces = np.flatnonzero((self._ga >= 0) | (self._gb >= 0))
+        f = self._act_faces  # their half resistances and groups, gathered once
+        self._ra_f, self._rb_f = self._ra[f], self._rb[f]
+        self._ga_f, self._gb_f = self._ga[f], self._gb[f]
+        self._mobile_f = (self._ra_f + self._rb_f) != 0.0  # 0: an immobile species
         self.set_activation(self.activation)
 
     def set_activation(self, a: np.ndarray) -> None:
@@ -341,8 +345,10 @@ class Model:
         gain = np.append(1.0 + self.act_gain * self.activation, 1.0)  # index -1: none
         f = self._act_faces
         if f.size:
-            r = self._ra[f] / gain[self._ga[f]][:, None] + self._rb[f] / gain[self._gb[f]][:, None]
-            self.d_over[f] = _ratio(1.0, r)
+            r = self._ra_f / gain[self._ga_f][:, None] + self._rb_f / gain[self._gb_f][:, None]
+            d_over = np.zeros_like(r)
+            np.divide(1.0, r, out=d_over, where=self._mobile_f)
+            self.d_over[f] = d_over
             self.drift[f] = r
         if np.any(self.act_perfusion):
             self.kex = self._kex0 * gain[self.perf_group]
@@ -388,6 +394,74 @@ class Model:
                 slope = self.act_drug_rate[g] * self.act_ec50[g] / (drug[g] + self.act_ec50[g]) ** 2
                 dt[g, cells, comp] = slope * (1.0 - self.activation[g]) * vol / vol.sum()
         return da, di, dt
+
+    def activation_columns(
+        self, g: int, z_state: np.ndarray, i: float
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Exact derivatives by the conduction state g of F (nc + 1, bs) and of the
+        quadrature rates. The state changes only the faces touching its layer: their
+        resistance r = r_a / g_a + r_b / g_b (g = 1 + gain a) sets D/d = 1/r and the
+        drift r, and each such face's Scharfetter-Gummel flux is differentiated in r
+        (a handful of faces instead of two whole residuals by central differences)."""
+        m = self.m
+        col = np.zeros((self.nc + 1, self.bs))
+        qcol = np.zeros(self.quadrature_size())
+        faces = self._act_faces
+        faces = faces[(self._ga[faces] == g) | (self._gb[faces] == g)]
+        faces = faces[(faces >= self._s0) & (faces < self._s1)]  # SG faces only
+        if not faces.size:
+            return col, qcol
+        slope = -self.act_gain[g] / (1.0 + self.act_gain[g] * self.activation[g]) ** 2
+        dr = slope * (
+            (self._ga[faces] == g)[:, None] * self._ra[faces]
+            + (self._gb[faces] == g)[:, None] * self._rb[faces]
+        )
+        r = self.drift[faces]
+        d_over = self.d_over[faces]
+        d_d_over = -_ratio(dr, r * r)  # an immobile species (r = 0) has no flux
+        c = self.full(z_state[:-1, 1:])
+        ext = np.empty((self.nc + 2, self.n))
+        ext[0], ext[-1], ext[1:-1] = self.left.c, self.right.c, c
+        c_a, c_b = ext[faces], ext[faces + 1]
+        peclet = r * (self.eo * i) - self.z * z_state[faces, 0][:, None]
+        b, db = bernoulli_and_derivative(peclet)
+        dflux = d_d_over * ((b + peclet) * c_a - b * c_b) + d_over * (
+            (db + 1.0) * c_a - db * c_b
+        ) * (dr * (self.eo * i))
+        col[faces, 0] = dflux @ self.z
+        dcomp = dflux @ self.spec.A.T
+        into = faces < self.nc  # face f is the left face of compartment f
+        col[faces[into], 1 : 1 + m] += dcomp[into]
+        out_of = faces >= 1
+        col[faces[out_of] - 1, 1 : 1 + m] -= dcomp[out_of]
+        nb = self.nbal
+        for end, offset in ((0, 0), (self.nc, nb)):
+            hit = np.flatnonzero(faces == end)
+            if hit.size:
+                qcol[offset : offset + m] = dcomp[hit[0]]
+                qcol[offset + m] = -(dcomp[hit[0]] @ self.spec.zp) / self.z_en
+        return col, qcol
+
+    def perfusion_columns(
+        self, g: int, state: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Exact derivatives by the perfusion state g of F (nc + 1, bs), of the quadrature
+        rates and of the plasma uptake (nsys,). The state only scales the exchange rate
+        of its layer, kex = kex0 (1 + gain p), and F, the exchange quadratures and the
+        uptake are linear in kex: no differencing needed."""
+        m = self.m
+        cells = self.act_cells[g]
+        vdk = self.volumes[cells] * self._kex0[cells] * self.act_gain[g]
+        diff = state[cells, :m] - self.t_ext_now
+        col = np.zeros((self.nc + 1, self.bs))
+        col[cells, 1 : 1 + m] = -vdk[:, None] * diff
+        qcol = np.zeros(self.quadrature_size())
+        nb = self.nbal
+        ex = qcol[2 * nb : 2 * nb + self.nc * nb].reshape(self.nc, nb)  # a view
+        ex[cells, :m] = vdk[:, None] * diff
+        ex[cells, m] = -(ex[cells, :m] @ self.spec.zp) / self.z_en
+        up = vdk @ (state[cells][:, self.sys_comp] - self.plasma_now)
+        return col, qcol, np.asarray(up)
 
     def perfusion(self, activation: np.ndarray) -> np.ndarray:
         """Relative perfusion (-) of every compartment: 1 + gain p (1 outside)."""
@@ -619,6 +693,30 @@ class Model:
         scale = np.abs(c) @ np.abs(self.spec.A[self.spec.reactive_comp]).T + 1e-12
         return float(np.max(np.abs(res) / scale))
 
+    def equilibrate(self, z_state: np.ndarray, i: float) -> np.ndarray | None:
+        """Z with the fast equilibria restored in the compartments where they drifted
+        (their totals kept, so every balance is untouched) and the face potentials
+        re-solved for the new concentrations: the cheap, local projection after a
+        linearly implicit step. None if a local solve fails."""
+        state = z_state[:-1, 1:]
+        c = self.full(state)
+        res = self.spec.equilibrium_residual(state, c)
+        scale = np.abs(c) @ np.abs(self.spec.A[self.spec.reactive_comp]).T + 1e-12
+        rows = np.flatnonzero(np.max(np.abs(res) / scale, axis=1) > 1e-8)
+        out = z_state.copy()
+        if rows.size:
+            fixed = self.spec.equilibrate(state[rows], self.fixed_charge[rows])
+            if fixed is None:
+                return None
+            out[rows, 1:] = fixed
+        self._u_guess = z_state[self._s0 : self._s1, 0].copy()
+        try:
+            self.fluxes(out[:-1, 1:], i)
+        except FloatingPointError:
+            return None
+        out[self._s0 : self._s1, 0] = self.last_u[self._s0 : self._s1]
+        return out
+
     def damped_mask(self) -> np.ndarray:
         """Components of Z whose Newton steps are limited: potential steps and log
         concentrations (in thermal voltages / natural-log units)."""
@@ -844,11 +942,12 @@ class Model:
         ga = np.zeros((nf, ns))
         gb = np.zeros((nf, ns))
         gu = -np.ones(nf)
-        ca[s] = np.einsum("jk,fks->fjs", spec.A, dna)
-        cb[s] = np.einsum("jk,fks->fjs", spec.A, dnb)
+        # contractions over species as single matrix products (einsum is slower here)
+        ca[s] = np.tensordot(dna, spec.A, axes=([1], [1])).transpose(0, 2, 1)
+        cb[s] = np.tensordot(dnb, spec.A, axes=([1], [1])).transpose(0, 2, 1)
         cu[s] = dn_du @ spec.A.T
-        ga[s] = np.einsum("k,fks->fs", self.z, dna)
-        gb[s] = np.einsum("k,fks->fs", self.z, dnb)
+        ga[s] = np.tensordot(dna, self.z, axes=([1], [0]))
+        gb[s] = np.tensordot(dnb, self.z, axes=([1], [0]))
         gu[s] = dn_du @ self.z
         # by the current density: drift and the electrode fluxes
         dn_di = dn_dp * (self.drift[s] * self.eo)

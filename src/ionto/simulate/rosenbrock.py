@@ -96,13 +96,25 @@ class Stats:
 @dataclass
 class Linearization:
     """Jacobian of F at the step start: the banded part as values on the system's fixed
-    ``pattern``, and an optional border of k extra unknowns coupled to everything (the
+    ``pattern`` or, when the pattern is the dense block tridiagonal one (Model's), as its
+    ``blocks`` (lower, diag, upper; each (nb, bs, bs), block j's couplings to blocks j - 1,
+    j, j + 1), and an optional border of k extra unknowns coupled to everything (the
     current under voltage control, plasma concentrations)."""
 
-    values: np.ndarray
+    values: np.ndarray | None = None
     border_col: np.ndarray | None = None  # (n_band, k): dF_band / dx
     border_row: np.ndarray | None = None  # (k, n_band): dF_x / dZ
     border_corner: np.ndarray | None = None  # (k, k): dF_x / dx
+    blocks: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
+
+    def band_values(self) -> np.ndarray:
+        """The banded part as values in the order of the block-tridiagonal pattern
+        (lower blocks of rows 1.., diagonal blocks, upper blocks of rows ..nb-2)."""
+        if self.values is not None:
+            return self.values
+        assert self.blocks is not None
+        lower, diag, upper = self.blocks
+        return np.concatenate([lower[1:].ravel(), diag.ravel(), upper[:-1].ravel()])
 
 
 class BlockTridiagonalSystem(Protocol):
@@ -155,13 +167,34 @@ class _BandAssembler:
         self.index = band_row + cols * nrows  # positions in the Fortran-ordered array
         self.diag_index = self.kl + self.ku + np.arange(self.n) * nrows
 
-    def assemble(self, values: np.ndarray, shift: np.ndarray) -> np.ndarray:
+    def assemble(self, lin: Linearization, shift: np.ndarray) -> np.ndarray:
         """Band storage of diag(shift) - J (Fortran order: dgbtrf then copies nothing)."""
         ab = np.zeros(self.shape, order="F")
         flat = ab.ravel(order="F")
-        flat[self.index] = -values
+        if lin.blocks is not None:
+            self._scatter_blocks(ab, lin.blocks)
+        else:
+            assert lin.values is not None
+            flat[self.index] = -lin.values
         flat[self.diag_index] += shift
         return ab
+
+    def _scatter_blocks(
+        self, ab: np.ndarray, blocks: tuple[np.ndarray, np.ndarray, np.ndarray]
+    ) -> None:
+        """-J into band storage block column by block column: J[j bs + a, k bs + b] sits
+        at ab[kl + ku + (j - k) bs + a - b, k bs + b], so for each b the bs entries of a
+        block column are one contiguous run of a band column (3 bs strided copies
+        instead of a scatter of every entry)."""
+        lower, diag, upper = blocks
+        nb, bs = diag.shape[0], diag.shape[1]
+        view = ab.T.reshape(nb, bs, ab.shape[0])  # [k, b, band row] = ab[row, k bs + b]
+        top = self.kl + self.ku
+        for b in range(bs):
+            r = top - b
+            view[:, b, r : r + bs] = -diag[:, :, b]
+            view[:-1, b, r + bs : r + 2 * bs] = -lower[1:, :, b]
+            view[1:, b, r - bs : r] = -upper[:-1, :, b]
 
 
 def _bordered_solver(
@@ -195,28 +228,53 @@ def make_consistent(
     """Solve the algebraic equations (rows with zero mass) for the algebraic unknowns,
     keeping the differential ones fixed: Newton with the banded (and bordered)
     Jacobian. Steps in the ``damped`` components (potentials, log-concentrations) are
-    limited to 5 units per iteration."""
+    limited to 5 units per iteration.
+
+    The Jacobian and its LU are reused while the iteration contracts fast (a chord
+    Newton: each further iteration costs one residual and one solve instead of an
+    assembly and a factorisation) and refreshed when a step falls by less than half;
+    the converged state is the same (steps below 1e-12 relative either way)."""
     y = y.copy()
     alg = system.mass == 0.0
     asm = _BandAssembler(system.nb, system.bs, system.pattern)
     nband = asm.n
     pin = np.where(alg[:nband], 0.0, 1e30)  # differential unknowns stay put
+    border_pin = np.where(alg[nband:], 0.0, 1e30)
+    solve: Callable[[np.ndarray], np.ndarray] | None = None
+    previous = np.inf
     for _ in range(max_iter):
-        f, _, data = system.evaluate(t, y, True)
+        f, _, data = system.evaluate(t, y, solve is None)
         rhs = np.where(alg, f, 0.0)
-        lin = system.linearize(data)
-        lu = BandedLU(asm.assemble(lin.values, pin), asm.kl, asm.ku)
-        border_pin = np.where(alg[nband:], 0.0, 1e30)
-        step = _bordered_solver(lu, lin, nband, border_pin)(rhs)
+        if solve is None:
+            lin = system.linearize(data)
+            lu = BandedLU(asm.assemble(lin, pin), asm.kl, asm.ku)
+            solve = _bordered_solver(lu, lin, nband, border_pin)
+        step = solve(rhs)
         if not np.all(np.isfinite(step)):
             raise FloatingPointError("non-finite Newton step for a consistent state")
         big = float(np.max(np.abs(step[damped]), initial=0.0))
         if big > 5.0:
             step *= 5.0 / big
         y[alg] += step[alg]
-        if np.all(np.abs(step[alg]) <= 1e-12 * (1.0 + np.abs(y[alg]))):
+        size = float(np.max(np.abs(step[alg]) / (1.0 + np.abs(y[alg])), initial=0.0))
+        if size <= 1e-12:
             return y
+        if size > 0.5 * previous:
+            solve = None  # slow contraction: a fresh Jacobian
+        previous = size
     raise FloatingPointError("no consistent state (Newton did not converge)")
+
+
+def _project(system: BlockTridiagonalSystem, t: float, y: np.ndarray) -> np.ndarray:
+    """Restore the fast equilibria after a step: the system's local projection (each
+    compartment's equilibria, then the face potentials) when it has one and it
+    converges, else the global Newton projection of every algebraic unknown."""
+    local = getattr(system, "equilibrate", None)
+    if local is not None:
+        fixed = local(t, y)
+        if fixed is not None:
+            return np.asarray(fixed)
+    return make_consistent(system, t, y, system.damped)
 
 
 def integrate_segment(
@@ -284,7 +342,7 @@ def integrate_segment(
             if system.drift(t, yf) > 1e-2:
                 # a linearly implicit step leaves nonlinear equilibria slightly off:
                 # restore them (algebraic unknowns only, so balances are untouched)
-                yf = make_consistent(system, t, yf, system.damped)
+                yf = _project(system, t, yf)
                 stats.projections += 1
             if event is not None:
                 offset = event(t_prev, y_prev, t, yf)
@@ -295,7 +353,7 @@ def integrate_segment(
                         system, asm, mass, t_prev, y_prev, q_prev, offset, rtol, atol, stats
                     )
                     if system.drift(t_prev + offset, y_e) > 1e-2:
-                        y_e = make_consistent(system, t_prev + offset, y_e, system.damped)
+                        y_e = _project(system, t_prev + offset, y_e)
                     stats.steps += 1
                     raise EventReached(t_prev + offset, y_e, q_e, h)
             if on_step is not None:
@@ -360,7 +418,7 @@ def _rodas_step(
     lin = system.linearize(data)
     gh = GAMMA * h
     nband = asm.n
-    lu = BandedLU(asm.assemble(lin.values, mass[:nband] / gh), asm.kl, asm.ku)
+    lu = BandedLU(asm.assemble(lin, mass[:nband] / gh), asm.kl, asm.ku)
     stats.factorizations += 1
     solve = _bordered_solver(lu, lin, nband, mass[nband:] / gh)
 

@@ -129,8 +129,10 @@ class _SegmentSystem:
         return np.concatenate(parts) if len(parts) > 1 else parts[0], q, data
 
     def _border_columns(self, z_state: np.ndarray, i: float, data: dict[str, Any]) -> None:
-        """dF/db and dq/db of every activation state and capacitor charge b by central
-        differences (F and q are smooth in them), the column of each ionic current
+        """dF/db and dq/db of every activation state and capacitor charge b: exact for
+        perfusion and conduction states (``Model.perfusion_columns``,
+        ``Model.activation_columns``), by central differences for capacitor charges
+        (F and q are smooth in them), the column of each ionic current
         through a capacitive layer (exact: -1/F on its faces' current conditions), and
         the analytic partials of da/dt."""
         model = self.model
@@ -141,6 +143,14 @@ class _SegmentSystem:
         qcols = np.zeros((model.quadrature_size(), count))
         pcols = np.zeros((self.nsys, count))  # plasma uptake by perfusion
         for k in range(count):
+            if k < self.nact and model.act_perfusion[k]:
+                col, qcol, pcol = model.perfusion_columns(k, z_state[:-1, 1:])
+                cols[:, k], qcols[:, k], pcols[:, k] = col.ravel(), qcol, pcol
+                continue
+            if k < self.nact:  # conduction: no plasma term
+                col, qcol = model.activation_columns(k, z_state, i)
+                cols[:, k], qcols[:, k] = col.ravel(), qcol
+                continue
             # activation in [0, 1]; a charge step of 1 uV across the layer
             step = 1e-6 if k < self.nact else 1e-6 * model.cap_value[k - self.nact]
             res = []
@@ -168,9 +178,9 @@ class _SegmentSystem:
             data["act_dt"] = dt
 
     def linearize(self, data: Any) -> Linearization:
-        values = self.model.jacobian_values(data)
+        blocks = self.model.jacobian_blocks(data)
         if not (self.nv or self.nsys or self.nact or self.ncap):
-            return Linearization(values)
+            return Linearization(blocks=blocks)
         cols, rows = [], []
         k = self.nv + self.nsys + self.nact + 2 * self.ncap
         corner = np.zeros((k, k))
@@ -209,7 +219,7 @@ class _SegmentSystem:
                 if self.voltage_mode:
                     corner[q0 + g, 0] = 1.0
                 corner[i0 + g, q0 + g] = -1.0 / self.model.cap_value[g]  # V - Q/C
-        return Linearization(values, np.hstack(cols), np.vstack(rows), corner)
+        return Linearization(None, np.hstack(cols), np.vstack(rows), corner, blocks)
 
     def quadrature_jvp(self, data: Any, v: np.ndarray) -> np.ndarray:
         z_dir, di = self.split(v)
@@ -228,6 +238,20 @@ class _SegmentSystem:
             return 0.0
         z_state, _ = self.split(y)
         return self.model.equilibrium_drift(z_state[:-1, 1:])
+
+    def equilibrate(self, t: float, y: np.ndarray) -> np.ndarray | None:
+        """y with the fast equilibria restored locally (``Model.equilibrate``), or None."""
+        z_state, _ = self.split(y)
+        model = self.model
+        model.cycle = self.segment.cycle
+        if self.nsys or self.nact or self.ncap:
+            model.set_border(self.plasma(y))
+        fixed = model.equilibrate(z_state, self.current(t, y))
+        if fixed is None:
+            return None
+        out = y.copy()
+        out[: self.nband] = fixed.ravel()
+        return out
 
     def time_derivative(self, t: float, data: Any) -> tuple[np.ndarray, np.ndarray] | None:
         if self.slope == 0.0:
