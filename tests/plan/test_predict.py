@@ -216,9 +216,7 @@ def test_physiology_switches_default_and_override() -> None:
     for name in ("conductance_activation", "hyperaemia", "sc_capacitance"):
         assert skin[name] is d.physiology(name).value
         assert d.physiology(name).note  # every choice is justified in prediction.toml
-    off = plan_scenario(
-        plan_of("lidocaine-forearm", prediction={"conductance_activation": False})
-    )
+    off = plan_scenario(plan_of("lidocaine-forearm", prediction={"conductance_activation": False}))
     assert off.data["skin"]["conductance_activation"] is False
     assert any(
         a.name == "conductance_activation" and a.source == ("plan",) for a in off.assumptions

@@ -126,9 +126,10 @@ def test_pdf_pages_render_non_blank_with_their_parts(written: tuple[Path, Path])
 
 
 def test_exposure_table_shows_both_electrodes() -> None:
+    from plan_helpers import plan_of
+
     from ionto.plan.predict.run import predict
     from ionto.plan.report.content import exposure_rows
-    from plan_helpers import plan_of
 
     p = predict(plan_of("lidocaine-forearm"))
     rows = {r[0]: r[1:] for r in exposure_rows(p)[1:]}
@@ -138,9 +139,10 @@ def test_exposure_table_shows_both_electrodes() -> None:
 
 
 def test_compliance_stretches_are_shaded_on_the_time_courses() -> None:
+    from plan_helpers import plan_of
+
     from ionto.plan.predict.run import predict
     from ionto.plan.report.figures import time_courses
-    from plan_helpers import plan_of
 
     p = predict(plan_of("lidocaine-forearm", prediction={"conductance_activation": False}))
     assert p.compliance_intervals

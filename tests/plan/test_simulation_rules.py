@@ -69,9 +69,7 @@ def test_ph_refused_under_an_inert_return_anode() -> None:
 
 @pytest.mark.slow
 def test_ph_refused_under_an_inert_anode_with_a_long_session() -> None:
-    found = sim_findings(
-        "lidocaine-forearm", electrodes=CARBON | SILVER_RETURN, protocol=LONG
-    )
+    found = sim_findings("lidocaine-forearm", electrodes=CARBON | SILVER_RETURN, protocol=LONG)
     severities = [s for s, _ in found["sim.ph"]]
     assert severities == ["error"], found
     assert "below the acid burn limit 3" in found["sim.ph"][0][1]
@@ -88,18 +86,14 @@ def test_ph_limits_are_parameters_a_clinic_can_set() -> None:
 
 
 def test_alkali_under_an_inert_cathode_is_refused() -> None:
-    found = sim_findings(
-        "dexamethasone-knee", electrodes=CARBON | SILVER_RETURN, protocol=LONG
-    )
+    found = sim_findings("dexamethasone-knee", electrodes=CARBON | SILVER_RETURN, protocol=LONG)
     ((severity, message),) = found["sim.ph"]
     assert severity == "error" and "alkaline burn" in message
     assert "under the active electrode (cathode, inert)" in message
 
 
 def test_burn_risk_refused_when_density_charge_and_ph_add_up() -> None:
-    at_limits = sim_findings(
-        "dexamethasone-knee", electrodes=CARBON | SILVER_RETURN, protocol=LONG
-    )
+    at_limits = sim_findings("dexamethasone-knee", electrodes=CARBON | SILVER_RETURN, protocol=LONG)
     burn = by_side(at_limits["sim.burn-risk"])
     assert burn["active"][0] == "warning" and "reaches the warning level 1" in burn["active"][1]
     assert burn["indifferent"][0] == "info"  # twice the area, and the pH holds

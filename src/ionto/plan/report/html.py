@@ -86,8 +86,7 @@ def render_html(content: ReportContent, figures: list[Figure]) -> str:
                 _table(c.exposure),
             )
         )
-    parts += [
-    ]
+    parts += []
     figs = "".join(f"<figure>{svg(f)}</figure>" for f in figures) or "<p>(no prediction)</p>"
     parts.append(_section("figures", "Figures", figs))
     if c.course:

@@ -45,8 +45,7 @@ def _where(p: Prediction, side: str) -> str:
         return f"at the skin surface under the active electrode ({s.polarity}, {s.electrode})"
     other = "cathode" if s.polarity == "anode" else "anode"
     return (
-        f"at the skin surface under the indifferent electrode ({other}, "
-        f"{s.indifferent_electrode})"
+        f"at the skin surface under the indifferent electrode ({other}, {s.indifferent_electrode})"
     )
 
 
@@ -99,8 +98,7 @@ def burn_index(ctx: Context, p: Prediction, side: str = "active") -> tuple[float
     rule = "sim.burn-risk"
     exposure = p.site_exposure(side)
     terms = {
-        "current density": exposure["current density"]
-        / _value(ctx, rule, "current_density_ref"),
+        "current density": exposure["current density"] / _value(ctx, rule, "current_density_ref"),
         "charge density": exposure["charge density"] / _value(ctx, rule, "charge_density_ref"),
         "pH excursion": p.skin_ph_excursion(side) / _value(ctx, rule, "ph_excursion_ref"),
     }

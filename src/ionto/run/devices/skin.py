@@ -23,8 +23,9 @@ pathways add, so ``1/R_sc = x/R_min + (1 - x)/R_rest``, and
 with ``j`` the current density (A/cm^2) under that contact, ``q_a`` the activation charge
 density and ``tau`` the recovery time constant: the skin set's ``sc_activation_charge``
 and ``sc_recovery_time``, the same values (and the same equation) as the simulator's
-conductance activation (``[skin] conductance_activation``; both [U]). With the current off, ``x`` relaxes with ``tau`` and the
-resistance climbs back toward its resting value (Curdy 2000: about 3x within 30 min).
+conductance activation (``[skin] conductance_activation``; q_a [U], tau [I]). With the
+current off, ``x`` relaxes with ``tau`` and the resistance climbs back toward its resting
+value (Curdy 2000: about 3x within 30 min).
 Each step of constant current is integrated exactly.
 
 Units in names: ohm, ohm*cm^2, F/cm^2, C/cm^2, s.
