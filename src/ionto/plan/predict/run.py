@@ -243,7 +243,7 @@ def _ph(conc_h: np.ndarray) -> np.ndarray:
 SETTINGS: tuple[dict[str, Any], ...] = (
     {},
     {
-        "mesh": {"min_cell": "0.1 um", "max_cell": "20 um", "growth": 1.15},
+        "mesh": {"min_cell": "0.025 um", "max_cell": "20 um", "growth": 1.15},
         "solver": {"rtol": 1e-4, "atol": "1e-4 mol/m^3"},
     },
 )
