@@ -42,9 +42,18 @@ def test_plan_json_has_check_prediction_and_course(tmp_path: Path) -> None:
     assert data["refused"] is False
     assert {f["id"] for f in data["findings"]} >= {"sim.burn-risk"}
     prediction = data["prediction"]
-    assert prediction["skin"] == {"type": "human", "site": "knee"}
+    # the thigh has no parameters of its own: the forearm stands in
+    assert prediction["skin"] == {"type": "human", "site": "knee", "indifferent_site": "forearm"}
     assert prediction["summary"]["charge passed [C]"] == pytest.approx(2.4, rel=1e-9)
-    assert any("not simulated yet" in n for n in prediction["notes"])
+    # both electrodes are simulated: no caveat, the pH under each is predicted
+    assert not any("not simulated yet" in n for n in prediction["notes"])
+    summary = prediction["summary"]
+    assert 6.0 < summary["min pH at the indifferent skin surface [-]"] <= 7.0 + 1e-9
+    assert summary["time at the compliance voltage [s]"] == 0.0
+    assert prediction["compliance_voltage"] == pytest.approx(40.0)
+    assert len(prediction["series"]["pH_indifferent_skin_surface"]) == len(
+        prediction["series"]["times"]
+    )
     assert len(data["course"]["sessions"]) == 6
     assert load_problem(scenario).title.startswith("Dexamethasone phosphate at the knee")
     assert tomllib.loads(scenario.read_text())["skin"]["site"] == "knee"

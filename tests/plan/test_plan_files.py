@@ -18,7 +18,8 @@ def test_plan_resolves_entries_and_areas() -> None:
     plan = plan_of("lidocaine-forearm")
     assert plan.drug is not None and plan.drug.name == "lidocaine"
     assert plan.active.area == pytest.approx(10e-4)  # from the library
-    assert plan.indifferent.area == pytest.approx(20e-4)
+    assert plan.indifferent.area == pytest.approx(10e-4)  # agcl-gel-10 from the library
+    assert plan.indifferent_site == "forearm"
     assert plan.protocol.dose_mAmin == pytest.approx(40.0)
 
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from plan_helpers import plan_of
+from plan_helpers import DELETE, plan_of
 
 from ionto.core.errors import ConfigError
 from ionto.plan.predict.run import Prediction, predict
@@ -37,7 +37,13 @@ def test_scenario_file_round_trips_through_the_scenario_loader(tmp_path: Path) -
     # 2 % = 20 kg/m^3 of a 235.35 g/mol ion
     conc = float(data["layers"][0]["initial"]["lidocaine"].split()[0])
     assert conc == pytest.approx(20.0 / 0.23535, rel=1e-6)
-    assert "not simulated yet" in scenario.notes[0]
+    assert not any("not simulated" in n for n in scenario.notes)
+    # the whole circuit: the indifferent Ag/AgCl gel electrode on the forearm
+    indifferent = data["circuit"]["indifferent"]
+    assert indifferent["area"] == "0.001 m^2" and indifferent["site"] == "forearm"
+    assert data["boundary"]["right"] == {"type": "electrode", "electrode": "Ag/AgCl"}
+    assert indifferent["layers"][0]["initial"] == {"Na+": "150 mol/m^3"}
+    assert data["compliance_voltage"] == "40 V"
 
 
 def test_control_follows_the_protocol(lidocaine: Prediction) -> None:
@@ -140,3 +146,118 @@ def test_progress_is_reported_up_to_the_end() -> None:
     assert seen and all(end == pytest.approx(p.scenario.duration) for _, end in seen)
     assert seen[-1][0] == pytest.approx(p.scenario.duration, rel=1e-6)
     assert [t for t, _ in seen] == sorted(t for t, _ in seen)
+
+
+# ------------------------------------------------------------------ both electrodes
+
+
+CARBON_RETURN = {"indifferent": {"type": "return-pad-20", "area": DELETE}}
+
+
+def test_indifferent_site_and_electrode_come_from_the_plan() -> None:
+    scenario = plan_scenario(
+        plan_of(
+            "lidocaine-forearm",
+            electrodes={"indifferent": {"type": "return-pad-20", "site": "palms"}},
+        )
+    )
+    indifferent = scenario.data["circuit"]["indifferent"]
+    assert indifferent["site"] == "palm" and scenario.indifferent_site == "palm"
+    assert indifferent["area"] == "0.002 m^2"  # the library's 20 cm^2
+    assert scenario.indifferent_electrode == "inert"
+    assert scenario.data["boundary"]["right"]["electrode"] == "inert"
+    # without a site the indifferent electrode sits on the active site, and the notes say so
+    default = plan_scenario(
+        plan_of("lidocaine-forearm", electrodes={"indifferent": {"site": DELETE}})
+    )
+    assert default.indifferent_site == "forearm"
+    assert any("no [electrodes.indifferent] site" in n for n in default.notes)
+
+
+def test_the_active_electrode_takes_the_plan_site() -> None:
+    with pytest.raises(ConfigError, match=r"electrodes\.active\.site"):
+        plan_of("lidocaine-forearm", electrodes={"active": {"site": "palms"}})
+
+
+def test_compliance_voltage_by_modality_and_from_the_plan() -> None:
+    assert plan_scenario(plan_of("lidocaine-forearm")).compliance_voltage == 40.0
+    assert plan_scenario(plan_of("tap-water-palms")).compliance_voltage == 60.0
+    own = plan_scenario(plan_of("lidocaine-forearm", prediction={"compliance_voltage": "25 V"}))
+    assert own.compliance_voltage == 25.0 and own.data["compliance_voltage"] == "25 V"
+    with pytest.raises(ConfigError, match="compliance_voltage"):
+        plan_of("lidocaine-forearm", prediction={"compliance_voltage": "-3 V"})
+
+
+def test_compliance_left_out_where_the_engine_cannot_combine_it() -> None:
+    pulsed = plan_scenario(plan_of("microcurrent-face"))  # kHz trains, cycle-averaged
+    assert pulsed.compliance_voltage is None and "compliance_voltage" not in pulsed.data
+    assert any("compliance voltage (14 V) is left out" in n for n in pulsed.notes)
+    # a capacity the planned charge cannot exhaust is left out instead of the compliance
+    within = plan_scenario(plan_of("dexamethasone-knee"))
+    assert within.compliance_voltage == 40.0
+    assert "cathodic_capacity" not in within.data["boundary"]["left"]
+    assert any("cannot run out" in n for n in within.notes)
+    beyond = plan_scenario(
+        plan_of(
+            "dexamethasone-knee",
+            protocol="ramp to 4 mA over 30 s\nhold 4 mA until 150 mA*min\nramp to 0 mA over 30 s",
+        )
+    )
+    assert beyond.compliance_voltage is None
+    assert beyond.data["boundary"]["left"]["cathodic_capacity"] == "4.8 C"
+    assert any("not simulated together with an electrode capacity" in n for n in beyond.notes)
+
+
+def test_physiology_switches_default_and_override() -> None:
+    from ionto.plan.predict.defaults import builtin_defaults
+
+    d = builtin_defaults()
+    skin = plan_scenario(plan_of("lidocaine-forearm")).data["skin"]
+    for name in ("conductance_activation", "hyperaemia", "sc_capacitance"):
+        assert skin[name] is d.physiology(name).value
+        assert d.physiology(name).note  # every choice is justified in prediction.toml
+    off = plan_scenario(plan_of("lidocaine-forearm", prediction={"conductance_activation": False}))
+    assert off.data["skin"]["conductance_activation"] is False
+    assert any(
+        a.name == "conductance_activation" and a.source == ("plan",) for a in off.assumptions
+    )
+
+
+def test_ph_under_both_electrodes(lidocaine: Prediction) -> None:
+    # Ag/AgCl on both sides: the pH holds at both skin surfaces
+    assert np.ptp(lidocaine.pH_indifferent_skin_surface) < 0.3
+    assert lidocaine.pH_indifferent_electrode.shape == lidocaine.times.shape
+    # an inert (carbon) return cathode makes alkali: at its surface first, then at the skin
+    carbon = predict(plan_of("lidocaine-forearm", electrodes=CARBON_RETURN))
+    assert carbon.scenario.indifferent_electrode == "inert"
+    assert carbon.pH_indifferent_electrode.max() > 11.0
+    assert carbon.pH_indifferent_skin_surface.max() > 10.0
+    e = carbon.end
+    assert carbon.pH_indifferent_skin_surface[e] < carbon.pH_indifferent_electrode[e]
+    # the active side is unaffected by what the return electrode is made of
+    assert np.ptp(carbon.pH_skin_surface) < 0.3
+
+
+@pytest.mark.slow
+def test_resting_skin_drives_the_source_to_its_compliance() -> None:
+    """Without conductance activation the resting forearm SC needs far more than the
+    40 V the source has: it sits at the compliance voltage and passes less charge; with
+    activation (the default) the set current flows well below it."""
+    stiff = predict(plan_of("lidocaine-forearm", prediction={"conductance_activation": False}))
+    assert stiff.compliance_intervals and stiff.time_at_compliance > 60.0
+    assert np.abs(stiff.voltage).max() <= 40.0 * (1 + 1e-3)  # within the solver tolerance
+    assert stiff.exposure["charge density at the left (active) electrode [C/m^2]"] < 0.95 * (
+        stiff.plan.protocol.charge.absolute / stiff.area
+    )
+    default = predict(plan_of("lidocaine-forearm"))
+    assert default.time_at_compliance == 0.0
+    assert np.abs(default.voltage).max() < 40.0
+
+
+def test_exposure_is_the_engines_per_site(lidocaine: Prediction) -> None:
+    act, ind = lidocaine.site_exposure("active"), lidocaine.site_exposure("indifferent")
+    assert act["current density"] == pytest.approx(4e-3 / lidocaine.area, rel=1e-6)
+    assert ind["current density"] == pytest.approx(4e-3 / lidocaine.indifferent_area, rel=1e-6)
+    charge = lidocaine.plan.protocol.charge.absolute
+    assert act["charge density"] == pytest.approx(charge / lidocaine.area, rel=1e-6)
+    assert ind["charge density"] == pytest.approx(charge / lidocaine.indifferent_area, rel=1e-6)

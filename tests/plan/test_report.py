@@ -20,6 +20,7 @@ SECTIONS = [
     "Plan",
     "Safety findings",
     "Prediction",
+    "Exposure indicators (both electrodes)",
     "Figures",
     "Course",
     "What is simulated",
@@ -30,7 +31,7 @@ SECTIONS = [
 ]
 FIGURES = [
     "Figure 1: current, voltage and dose over time",
-    "Figure 2: pH under the active electrode",
+    "Figure 2: pH under both electrodes",
     "Figure 3: depth profiles of the drug in the skin",
     "Figure 4: delivered amount and plasma level",
 ]
@@ -96,7 +97,11 @@ def test_html_has_every_section_and_its_figures_inline(written: tuple[Path, Path
     for title in FIGURES:
         assert title in text
     assert "sim.burn-risk" in text and "substance.prescription" in text
-    assert "not simulated yet" in text
+    assert "not simulated yet" not in text  # both electrodes are
+    for words in ("indifferent anode: skin surface", "active cathode: skin surface"):
+        assert words in text  # both pH curves of figure 2
+    assert "pH at the skin surface, indifferent" in text
+    assert "peak current density [mA/cm^2]" in text  # the exposure table
     assert "Anderson" in text  # a citation of the drug's source, not only its key
     assert "2026-03-02" in text  # the course
 
@@ -115,4 +120,35 @@ def test_pdf_pages_render_non_blank_with_their_parts(written: tuple[Path, Path])
     figure_pages = [t for t in texts if t.count("Figure ") and any(f in t for f in FIGURES)]
     assert len(figure_pages) == len(FIGURES)
     assert all(any(f in t for t in figure_pages) for f in FIGURES)
-    assert "pH" in figure_pages[1]
+    assert "pH" in figure_pages[1] and "indifferent" in figure_pages[1]
+    assert "compliance" in figure_pages[0]  # the limit drawn on the voltage
+    assert "Exposure indicators" in everything
+
+
+def test_exposure_table_shows_both_electrodes() -> None:
+    from plan_helpers import plan_of
+
+    from ionto.plan.predict.run import predict
+    from ionto.plan.report.content import exposure_rows
+
+    p = predict(plan_of("lidocaine-forearm"))
+    rows = {r[0]: r[1:] for r in exposure_rows(p)[1:]}
+    assert rows["peak current density [mA/cm^2]"] == ("0.4", "0.4")  # 4 mA, 10 cm^2 each
+    assert rows["charge density [mA*min/cm^2]"] == ("4", "4")
+    assert "largest pH excursion at the skin surface [-]" in rows
+
+
+def test_compliance_stretches_are_shaded_on_the_time_courses() -> None:
+    from plan_helpers import plan_of
+
+    from ionto.plan.predict.run import predict
+    from ionto.plan.report.figures import time_courses
+
+    p = predict(plan_of("lidocaine-forearm", prediction={"conductance_activation": False}))
+    assert p.compliance_intervals
+    fig = time_courses(p)
+    current_axes = fig.axes[0]
+    spans = [patch for patch in current_axes.patches]
+    assert len(spans) == len(p.compliance_intervals)
+    labels = current_axes.get_legend_handles_labels()[1]
+    assert labels == ["at the compliance voltage"]

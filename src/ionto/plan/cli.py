@@ -615,7 +615,9 @@ def _print_plan(
     if prediction is not None:
         from ionto.plan.report.content import _summary
 
-        table = Table(title=Text(f"Prediction (active site): {plan.title}"), title_justify="left")
+        table = Table(
+            title=Text(f"Prediction (both electrodes): {plan.title}"), title_justify="left"
+        )
         table.add_column("quantity")
         table.add_column("value", justify="right")
         for name, value in _summary(prediction)[1:]:

@@ -35,10 +35,13 @@ Role = Literal["active", "indifferent"]
 
 
 class ElectrodeIn(StrictModel):
-    """``[electrodes.active]`` / ``[electrodes.indifferent]``: library name and area (m^2)."""
+    """``[electrodes.active]`` / ``[electrodes.indifferent]``: library name, area (m^2)
+    and, for the indifferent electrode, its body site (the active one is the plan's
+    ``site``)."""
 
     type: str
     area: AreaIn | None = None
+    site: Site | None = None
 
 
 class ElectrodesIn(StrictModel):
@@ -111,7 +114,9 @@ class PredictionIn(StrictModel):
     overriding the defaults of ``plan/data/prediction.toml``. skin_type and skin_site
     name a skin of the parameter sets (docs/parameters.md); temperature K; reservoir
     thickness m; observe: simulated time after the protocol (s); volume (m^3) and
-    clearance (m^3/s) of the one-compartment plasma model."""
+    clearance (m^3/s) of the one-compartment plasma model; compliance_voltage (V) of the
+    current source; conductance_activation, hyperaemia and sc_capacitance switch the
+    physiology of the scenario's ``[skin]`` (defaults in ``[physiology]``)."""
 
     skin_type: str | None = None
     skin_site: str | None = None
@@ -121,6 +126,10 @@ class PredictionIn(StrictModel):
     observe: Annotated[float, quantity("s", ge=0, le=86400)] | None = None
     volume: Annotated[float, quantity("m^3", gt=0)] | None = None
     clearance: Annotated[float, quantity("m^3/s", gt=0)] | None = None
+    compliance_voltage: Annotated[float, quantity("V", gt=0, le=500)] | None = None
+    conductance_activation: bool | None = None
+    hyperaemia: bool | None = None
+    sc_capacitance: bool | None = None
 
 
 class PlanIn(StrictModel):
@@ -177,6 +186,7 @@ class Plan:
     course: CourseIn | None = None
     source: str = "<plan>"
     prediction: PredictionIn = field(default_factory=PredictionIn)
+    indifferent_site: str | None = None
 
     @property
     def electrodes(self) -> tuple[ElectrodeUse, ElectrodeUse]:
@@ -225,6 +235,13 @@ def plan_from_dict(
     protocol = Protocol.parse(spec.protocol, source=f"{prefix}protocol")  # ProtocolSyntaxError
     active = _electrode(library, "active", spec.electrodes.active, prefix)
     indifferent = _electrode(library, "indifferent", spec.electrodes.indifferent, prefix)
+    if spec.electrodes.active.site is not None:
+        raise ConfigError(
+            f"{prefix}electrodes.active.site",
+            spec.electrodes.active.site,
+            None,
+            "not given: the active electrode's site is the plan's `site`",
+        )
     return Plan(
         title=spec.title,
         modality=modality,
@@ -242,6 +259,7 @@ def plan_from_dict(
         course=spec.course,
         source=source,
         prediction=spec.prediction,
+        indifferent_site=spec.electrodes.indifferent.site,
     )
 
 

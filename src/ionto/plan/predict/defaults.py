@@ -16,7 +16,7 @@ from typing import Literal
 from pydantic import ValidationError
 
 from ionto.core.config import StrictModel, config_error, load_toml
-from ionto.plan.values import Alternative, to_si
+from ionto.plan.values import Alternative, Cited, to_si
 
 DEFAULTS_FILE = Path(__file__).resolve().parents[1] / "data" / "prediction.toml"
 
@@ -31,7 +31,11 @@ UNITS: dict[str, str | None] = {
     "reservoir_salt": "mol/m^3",
     "tap_water_salt": "mol/m^3",
     "observe": "s",
+    "indifferent_salt": "mol/m^3",
 }
+
+#: The physiology switches of ``[physiology]`` (scenario ``[skin]`` keys).
+PHYSIOLOGY = ("conductance_activation", "hyperaemia", "sc_capacitance")
 
 
 class Pharmacokinetics(StrictModel):
@@ -41,6 +45,12 @@ class Pharmacokinetics(StrictModel):
     clearance: Alternative
 
 
+class Switch(Cited):
+    """A physiology switch with its justification (``[physiology]``)."""
+
+    value: bool
+
+
 class DefaultsFile(StrictModel):
     """The root of prediction.toml."""
 
@@ -48,6 +58,8 @@ class DefaultsFile(StrictModel):
     defaults: dict[str, Alternative]
     reservoir_thickness: dict[str, Alternative]
     sites: dict[str, str]
+    physiology: dict[str, Switch]
+    compliance_voltage: dict[str, Alternative]
     pharmacokinetics: dict[str, Pharmacokinetics] = {}
 
 
@@ -65,10 +77,19 @@ class Defaults:
         except ValidationError as exc:
             raise config_error(exc, prefix=str(path)) from None
         missing = sorted(set(UNITS) - set(data.defaults))
+        missing += sorted(f"physiology.{k}" for k in set(PHYSIOLOGY) - set(data.physiology))
+        missing += ["compliance_voltage.default"] * ("default" not in data.compliance_voltage)
+        unknown = sorted(set(data.physiology) - set(PHYSIOLOGY))
         if missing:
             from ionto.core.errors import ConfigError
 
             raise ConfigError(f"{path}: defaults", message="missing: " + ", ".join(missing))
+        if unknown:
+            from ionto.core.errors import ConfigError
+
+            raise ConfigError(
+                f"{path}: physiology", ", ".join(unknown), None, ", ".join(PHYSIOLOGY)
+            )
         out = cls(data)
         for name, unit in UNITS.items():
             if unit is not None:
@@ -77,6 +98,8 @@ class Defaults:
             out.thickness(kind)
         for drug in data.pharmacokinetics:
             out.pharmacokinetics(drug)
+        for modality in data.compliance_voltage:
+            out.compliance_voltage(modality)
         return out
 
     def entry(self, name: str) -> Alternative:
@@ -102,6 +125,17 @@ class Defaults:
         if site is None:
             return reference
         return self.data.sites.get(site, reference)
+
+    def compliance_voltage(self, modality: str) -> tuple[float, Alternative]:
+        """(V, entry): the current source's compliance voltage for a modality."""
+        table = self.data.compliance_voltage
+        key = modality if modality in table else "default"
+        entry = table[key]
+        return to_si(entry.value, "V", f"compliance_voltage.{key}"), entry
+
+    def physiology(self, name: str) -> Switch:
+        """A physiology switch of ``[physiology]`` with its justification."""
+        return self.data.physiology[name]
 
     def pharmacokinetics(self, drug: str) -> tuple[float, float] | None:
         """(volume m^3, clearance m^3/s) of a drug, None when not listed."""

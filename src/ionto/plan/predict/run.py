@@ -1,11 +1,13 @@
 """Run a plan's scenario and collect what a clinician looks at, over time.
 
 :func:`predict` builds the scenario (:mod:`ionto.plan.predict.scenario`), simulates it
-and returns a :class:`Prediction`: current (A), voltage (V) and cumulative dose (C);
-drug released from the reservoir, delivered into the skin (stratum corneum to dermis)
-and cleared to the blood (mol over the electrode area), plasma level (mol/m^3); pH at
-the electrode surface and at the skin surface under the active electrode; depth
-profiles of the drug at several times. Times in s, depths in m below the skin surface.
+and returns a :class:`Prediction` of the whole circuit: current (A), voltage across the
+circuit (V), the stretches at the source's compliance voltage and cumulative dose (C);
+drug released from the reservoir, delivered into the active skin (stratum corneum to
+dermis) and cleared to the blood (mol over the electrode area), plasma level (mol/m^3);
+pH at the electrode surface and at the skin surface under both electrodes; the engine's
+exposure indicators of both sites (``Result.exposure``); depth profiles of the drug in
+the active skin at several times. Times in s, depths in m below the skin surface.
 """
 
 from __future__ import annotations
@@ -18,7 +20,13 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from ionto.plan.plan import Plan
-from ionto.plan.predict.scenario import RESERVOIR, PlanScenario, plan_scenario
+from ionto.plan.predict.scenario import (
+    BODY,
+    INDIFFERENT_PAD,
+    RESERVOIR,
+    PlanScenario,
+    plan_scenario,
+)
 
 if TYPE_CHECKING:
     from ionto.simulate.problem import Problem
@@ -30,7 +38,7 @@ Progress = Callable[[float, float], None]
 
 @dataclass
 class Prediction:
-    """The simulated treatment at the active electrode (see the module docstring)."""
+    """The simulated treatment, both electrodes (see the module docstring)."""
 
     plan: Plan
     scenario: PlanScenario
@@ -38,7 +46,7 @@ class Prediction:
     result: Result
     times: np.ndarray  # s
     current: np.ndarray  # A, positive with the plan's polarity at the active electrode
-    voltage: np.ndarray  # V, across the simulated stack (active site only)
+    voltage: np.ndarray  # V, across the whole circuit (both sites and the body)
     dose: np.ndarray  # C, cumulative |charge|
     released: np.ndarray  # mol, drug that left the reservoir
     delivered: np.ndarray  # mol, drug in the skin (stratum corneum to dermis)
@@ -46,6 +54,10 @@ class Prediction:
     plasma: np.ndarray | None  # mol/m^3
     pH_electrode: np.ndarray  # at the electrode surface
     pH_skin_surface: np.ndarray  # reservoir side of the skin surface
+    pH_indifferent_electrode: np.ndarray  # at the indifferent electrode's surface
+    pH_indifferent_skin_surface: np.ndarray  # pad side of the indifferent skin surface
+    compliance_intervals: list[tuple[float, float]]  # s, stretches at the compliance voltage
+    exposure: dict[str, float]  # the engine's indicators (Result.exposure), SI
     depth: np.ndarray  # m below the skin surface (cell centres of the skin)
     profiles: dict[float, np.ndarray]  # time s -> drug total (mol/m^3) in the skin
     wall_time: float
@@ -56,6 +68,39 @@ class Prediction:
     def area(self) -> float:
         """Active electrode area (m^2)."""
         return self.scenario.area
+
+    @property
+    def indifferent_area(self) -> float:
+        """Indifferent electrode area (m^2)."""
+        return self.plan.indifferent.area
+
+    @property
+    def time_at_compliance(self) -> float:
+        """Time (s) the source spent at its compliance voltage."""
+        return float(sum(b - a for a, b in self.compliance_intervals))
+
+    def site_exposure(self, side: str) -> dict[str, float]:
+        """The engine's indicators at one electrode (``"active"`` or ``"indifferent"``):
+        peak current density (A/m^2), charge density (C/m^2) and largest pH excursion at
+        the electrode face (-), keyed ``current density``, ``charge density``,
+        ``pH excursion at the electrode``."""
+        name = "left (active)" if side == "active" else "right (indifferent)"
+        out = {}
+        for key, label in (
+            ("peak current density", "current density"),
+            ("charge density", "charge density"),
+            ("largest pH excursion", "pH excursion at the electrode"),
+        ):
+            for k, v in self.exposure.items():
+                if k.startswith(f"{key} at the {name} electrode"):
+                    out[label] = float(v)
+        return out
+
+    def skin_ph_excursion(self, side: str) -> float:
+        """Largest |pH - initial pH| (-) at the skin surface under one electrode
+        (``"active"`` or ``"indifferent"``)."""
+        ph = self.pH_skin_surface if side == "active" else self.pH_indifferent_skin_surface
+        return float(np.max(np.abs(ph - ph[0])))
 
     @property
     def end(self) -> int:
@@ -69,11 +114,20 @@ class Prediction:
             "duration of current [s]": self.scenario.protocol_end,
             "charge passed [C]": float(self.dose[-1]),
             "peak current density [A/m^2]": float(np.max(np.abs(self.current))) / self.area,
-            "peak voltage (active site) [V]": float(np.max(np.abs(self.voltage))),
+            "peak voltage (whole circuit) [V]": float(np.max(np.abs(self.voltage))),
+            "time at the compliance voltage [s]": self.time_at_compliance,
             "min pH at the skin surface [-]": float(np.min(self.pH_skin_surface)),
             "max pH at the skin surface [-]": float(np.max(self.pH_skin_surface)),
             "min pH at the electrode [-]": float(np.min(self.pH_electrode)),
             "max pH at the electrode [-]": float(np.max(self.pH_electrode)),
+            "min pH at the indifferent skin surface [-]": float(
+                np.min(self.pH_indifferent_skin_surface)
+            ),
+            "max pH at the indifferent skin surface [-]": float(
+                np.max(self.pH_indifferent_skin_surface)
+            ),
+            "min pH at the indifferent electrode [-]": float(np.min(self.pH_indifferent_electrode)),
+            "max pH at the indifferent electrode [-]": float(np.max(self.pH_indifferent_electrode)),
         }
         if self.scenario.drug is not None:
             out |= {
@@ -98,6 +152,8 @@ class Prediction:
             "dose": self.dose.tolist(),
             "pH_electrode": self.pH_electrode.tolist(),
             "pH_skin_surface": self.pH_skin_surface.tolist(),
+            "pH_indifferent_electrode": self.pH_indifferent_electrode.tolist(),
+            "pH_indifferent_skin_surface": self.pH_indifferent_skin_surface.tolist(),
         }
         if drug is not None:
             series |= {
@@ -111,7 +167,15 @@ class Prediction:
             "drug": None if drug is None else drug.name,
             "species": list(drug.species) if drug is not None else [],
             "electrode": self.scenario.electrode,
-            "skin": {"type": self.scenario.skin_type, "site": self.scenario.skin_site},
+            "indifferent_electrode": self.scenario.indifferent_electrode,
+            "skin": {
+                "type": self.scenario.skin_type,
+                "site": self.scenario.skin_site,
+                "indifferent_site": self.scenario.indifferent_site,
+            },
+            "compliance_voltage": self.scenario.compliance_voltage,
+            "compliance_intervals": [list(iv) for iv in self.compliance_intervals],
+            "exposure": dict(self.exposure),
             "units": {
                 "times": "s",
                 "current": "A",
@@ -122,6 +186,9 @@ class Prediction:
                 "cleared": "mol",
                 "plasma": "mol/m^3",
                 "pH": "-",
+                "compliance_voltage": "V",
+                "compliance_intervals": "s",
+                "exposure": "SI (named in the keys)",
             },
             "series": series,
             "notes": list(self.scenario.notes),
@@ -176,7 +243,7 @@ def _ph(conc_h: np.ndarray) -> np.ndarray:
 SETTINGS: tuple[dict[str, Any], ...] = (
     {},
     {
-        "mesh": {"min_cell": "0.1 um", "max_cell": "20 um", "growth": 1.15},
+        "mesh": {"min_cell": "0.025 um", "max_cell": "20 um", "growth": 1.15},
         "solver": {"rtol": 1e-4, "atol": "1e-4 mol/m^3"},
     },
 )
@@ -225,15 +292,26 @@ def collect(
     names = result.species_names
     bounds = problem.layer_bounds()
     layer_names = [layer.name for layer in problem.layers]
-    skin_start = bounds[layer_names.index(RESERVOIR)][1]
+    res = layer_names.index(RESERVOIR)
+    body = layer_names.index(BODY)
+    pad = layer_names.index(INDIFFERENT_PAD)
+    skin_start = bounds[res][1]
+    skin_end = bounds[body][0]
+    pad_start, pad_end = bounds[pad]
     x = np.asarray(result.x)
     h = names.index("H+")
-    res_cells = np.flatnonzero(x < skin_start)
-    near_el = res_cells[x[res_cells] < SURFACE_SPAN]
-    near_skin = res_cells[x[res_cells] > skin_start - SURFACE_SPAN]
     conc = result.concentrations
-    ph_el = _ph(conc[:, h, near_el if near_el.size else res_cells[:1]].mean(axis=1))
-    ph_skin = _ph(conc[:, h, near_skin if near_skin.size else res_cells[-1:]].mean(axis=1))
+
+    def mean_ph(lo: float, hi: float) -> np.ndarray:
+        cells = np.flatnonzero((x >= lo) & (x <= hi))
+        if cells.size == 0:  # thinner than one cell: the nearest cell
+            cells = np.array([int(np.argmin(np.abs(x - 0.5 * (lo + hi))))])
+        return _ph(conc[:, h, cells].mean(axis=1))
+
+    ph_el = mean_ph(bounds[res][0], bounds[res][0] + SURFACE_SPAN)
+    ph_skin = mean_ph(skin_start - SURFACE_SPAN, skin_start)
+    ph_ind_skin = mean_ph(pad_start, pad_start + SURFACE_SPAN)
+    ph_ind_el = mean_ph(pad_end - SURFACE_SPAN, pad_end)
     sign = 1.0 if scenario.polarity == "anode" else -1.0  # engine: + is anodic at the left
     current = sign * np.asarray(result.current) * area
     dose = _cumulative_charge(problem.control, area, times)
@@ -241,15 +319,14 @@ def collect(
     zeros = np.zeros_like(times)
     released, delivered, cleared = zeros, zeros, zeros
     plasma = None
-    skin_cells = np.flatnonzero(x >= skin_start)
+    skin_cells = np.flatnonzero((x >= skin_start) & (x < skin_end))
     depth = x[skin_cells] - skin_start
     profiles: dict[float, np.ndarray] = {}
     if drug is not None:
         idx = [names.index(s) for s in drug.species]
         amounts = result.layer_amounts[:, :, idx].sum(axis=2)  # (times, layers) mol/m^2
-        res = layer_names.index(RESERVOIR)
         released = (amounts[0, res] - amounts[:, res]) * area
-        delivered = amounts[:, res + 1 :].sum(axis=1) * area
+        delivered = amounts[:, res + 1 : body].sum(axis=1) * area
         cleared = np.array([result.reports[f"cleared_{k}"] for k in range(len(times))]) * area
         if f"plasma_{len(times) - 1}" in result.reports:
             plasma = np.array([result.reports[f"plasma_{k}"] for k in range(len(times))])
@@ -273,6 +350,10 @@ def collect(
         plasma=plasma,
         pH_electrode=ph_el,
         pH_skin_surface=ph_skin,
+        pH_indifferent_electrode=ph_ind_el,
+        pH_indifferent_skin_surface=ph_ind_skin,
+        compliance_intervals=[(float(a), float(b)) for a, b in result.compliance_intervals],
+        exposure=dict(result.exposure),
         depth=depth,
         profiles=profiles,
         wall_time=wall,

@@ -2,9 +2,10 @@
 
 :func:`report_content` gathers a plan, its safety report (plain and simulation-based
 findings), its prediction and its course into :class:`ReportContent`: a title, the
-headline numbers with units, the findings, the notes on what is and is not simulated,
-the parameter provenance (plan library values, prediction defaults, the skin parameter
-set) and the citations of every source key used.
+headline numbers with units, the exposure indicators of both electrodes, the findings,
+the notes on what is and is not simulated, the parameter provenance (plan library
+values, prediction defaults, the skin parameter set) and the citations of every source
+key used.
 """
 
 from __future__ import annotations
@@ -35,6 +36,7 @@ class ReportContent:
     refused: bool
     facts: list[Row]
     summary: list[Row]
+    exposure: list[Row]
     findings: list[Row]
     notes: list[str]
     provenance: list[Row]
@@ -67,14 +69,24 @@ def _summary(p: Prediction) -> list[Row]:
         ),
         ("charge passed", f"{p.dose[-1] / 0.06:.4g} mA*min ({p.dose[-1]:.4g} C)"),
         ("peak current density", f"{abs(p.current).max() / p.area / 10:.4g} mA/cm^2"),
-        ("peak voltage, active site only", f"{abs(p.voltage).max():.4g} V"),
+        ("peak voltage, whole circuit", f"{abs(p.voltage).max():.4g} V"),
+        ("time at the compliance voltage", _compliance(p)),
         (
-            "pH at the skin surface (min - max)",
+            "pH at the skin surface, active (min - max)",
             f"{p.pH_skin_surface.min():.2f} - {p.pH_skin_surface.max():.2f}",
         ),
         (
-            "pH at the electrode (min - max)",
+            "pH at the active electrode (min - max)",
             f"{p.pH_electrode.min():.2f} - {p.pH_electrode.max():.2f}",
+        ),
+        (
+            "pH at the skin surface, indifferent (min - max)",
+            f"{p.pH_indifferent_skin_surface.min():.2f} - "
+            f"{p.pH_indifferent_skin_surface.max():.2f}",
+        ),
+        (
+            "pH at the indifferent electrode (min - max)",
+            f"{p.pH_indifferent_electrode.min():.2f} - {p.pH_indifferent_electrode.max():.2f}",
         ),
     ]
     drug = s.drug
@@ -108,8 +120,55 @@ def _summary(p: Prediction) -> list[Row]:
             f"{p.wall_time:.2f} s wall time, {p.result.stats.steps} steps, "
             f"balance error {p.balance_error:.1e}",
         ),
-        ("skin", f"{s.skin_type}, {s.skin_site} parameters; electrode simulated as {s.electrode}"),
+        (
+            "skin",
+            f"{s.skin_type}: active {s.skin_site}, indifferent {s.indifferent_site} "
+            f"parameters; electrodes simulated as {s.electrode} (active) and "
+            f"{s.indifferent_electrode} (indifferent)",
+        ),
     ]
+    return rows
+
+
+def _compliance(p: Prediction) -> str:
+    limit = p.scenario.compliance_voltage
+    if limit is None:
+        return "no compliance voltage simulated (see the notes)"
+    spent = p.time_at_compliance
+    if spent == 0.0:
+        return f"never (limit {limit:.4g} V)"
+    return f"{spent / 60:.4g} min at {limit:.4g} V in {len(p.compliance_intervals)} stretch(es)"
+
+
+def exposure_rows(p: Prediction) -> list[Row]:
+    """The exposure indicators (claim P10) at both electrodes, as ``sim.burn-risk`` uses
+    them: the engine's peak local current density and local charge density, and the pH
+    excursion at each skin surface from the prediction's pH series. (The engine's own pH
+    excursion at the electrode face is not shown: it reads 3.4 at t = 0 with no current
+    on the lidocaine example, a bug reported to the engine's maintainers.)"""
+    rows: list[Row] = [("indicator", "active electrode", "indifferent electrode")]
+    act, ind = p.site_exposure("active"), p.site_exposure("indifferent")
+    rows.append(
+        (
+            "peak current density [mA/cm^2]",
+            f"{act.get('current density', 0.0) / 10:.4g}",
+            f"{ind.get('current density', 0.0) / 10:.4g}",
+        )
+    )
+    rows.append(
+        (
+            "charge density [mA*min/cm^2]",
+            f"{act.get('charge density', 0.0) / 600:.4g}",
+            f"{ind.get('charge density', 0.0) / 600:.4g}",
+        )
+    )
+    rows.append(
+        (
+            "largest pH excursion at the skin surface [-]",
+            f"{p.skin_ph_excursion('active'):.3g}",
+            f"{p.skin_ph_excursion('indifferent'):.3g}",
+        )
+    )
     return rows
 
 
@@ -173,10 +232,12 @@ def report_content(
     skin: list[Row] = []
     cites: dict[str, tuple[str, str]] = {}
     summary: list[Row] = []
+    exposure: list[Row] = []
     toml_text = ""
     if prediction is not None:
         notes = list(prediction.notes)
         summary = _summary(prediction)
+        exposure = exposure_rows(prediction)
         for a in prediction.scenario.assumptions:
             provenance.append((a.name, a.value, ", ".join(a.source), a.confidence, a.note))
             keys.update(a.source)
@@ -220,6 +281,7 @@ def report_content(
         refused=refused,
         facts=facts,
         summary=summary,
+        exposure=exposure,
         findings=findings,
         notes=notes,
         provenance=provenance if len(provenance) > 1 else [],

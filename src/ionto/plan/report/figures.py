@@ -1,5 +1,6 @@
-"""The report's figures (matplotlib, Agg backend): current, voltage and dose over time;
-pH under the active electrode with the rule limits; drug depth profiles at several
+"""The report's figures (matplotlib, Agg backend): current, voltage across the circuit
+(with the stretches at the compliance voltage shaded) and dose over time; pH under both
+electrodes with the rule limits; drug depth profiles at several
 times; released / delivered / cleared amounts and the plasma level. Times in min,
 depths in um, amounts in umol, concentrations in mM (mol/m^3), plasma in ng/mL."""
 
@@ -24,29 +25,62 @@ def _figure(rows: int = 1, height: float = SIZE[1]) -> tuple[Figure, list[Any]]:
 
 
 def time_courses(p: Prediction) -> Figure:
-    """Current (mA), voltage (V, active site) and cumulative dose (mA*min)."""
+    """Current (mA), voltage (V, whole circuit, with the compliance voltage) and cumulative
+    dose (mA*min); the stretches at the compliance voltage are shaded."""
     fig, (a1, a2, a3) = _figure(3, 6.0)
     t = p.times / 60.0
     a1.plot(t, p.current * 1e3, color="C0")
     a1.set_ylabel("current [mA]")
     a2.plot(t, p.voltage, color="C1")
-    a2.set_ylabel("voltage [V]\n(active site)")
+    a2.set_ylabel("voltage [V]\n(whole circuit)")
+    limit = p.scenario.compliance_voltage
+    if limit is not None:
+        a2.axhline(limit, color="r", ls="--", lw=0.9)
+        a2.axhline(-limit, color="r", ls="--", lw=0.9)
+        a2.annotate("compliance", (t[-1], limit), fontsize=7, ha="right", va="top")
     a3.plot(t, p.dose / 0.06, color="C2")
     a3.set_ylabel("dose [mA*min]")
     a3.set_xlabel("time [min]")
     for a in (a1, a2, a3):
         a.axvline(p.scenario.protocol_end / 60.0, color="0.6", lw=0.8, ls=":")
         a.grid(alpha=0.3)
+        for k, (start, end) in enumerate(p.compliance_intervals):
+            a.axvspan(
+                start / 60.0,
+                end / 60.0,
+                color="r",
+                alpha=0.12,
+                label="at the compliance voltage" if (a is a1 and k == 0) else None,
+            )
+    if p.compliance_intervals:
+        a1.legend(fontsize=8, loc="upper right")
     fig.suptitle("Figure 1: current, voltage and dose over time")
     return fig
 
 
 def ph_course(p: Prediction, limits: dict[str, float]) -> Figure:
-    """pH at the electrode and at the skin surface, with the sim.ph limits."""
+    """pH at the electrode and at the skin surface under both electrodes, with the
+    sim.ph limits."""
     fig, (ax,) = _figure()
     t = p.times / 60.0
-    ax.plot(t, p.pH_electrode, label="at the electrode surface", color="C3")
-    ax.plot(t, p.pH_skin_surface, label="at the skin surface", color="C0")
+    s = p.scenario
+    other = "cathode" if s.polarity == "anode" else "anode"
+    ax.plot(t, p.pH_electrode, label=f"active {s.polarity}: electrode surface", color="C3")
+    ax.plot(t, p.pH_skin_surface, label=f"active {s.polarity}: skin surface", color="C0")
+    ax.plot(
+        t,
+        p.pH_indifferent_electrode,
+        label=f"indifferent {other}: electrode surface",
+        color="C1",
+        ls="--",
+    )
+    ax.plot(
+        t,
+        p.pH_indifferent_skin_surface,
+        label=f"indifferent {other}: skin surface",
+        color="C2",
+        ls="--",
+    )
     styles = {
         "acid_burn": ("r", "--"),
         "alkaline_burn": ("r", "--"),
@@ -63,8 +97,10 @@ def ph_course(p: Prediction, limits: dict[str, float]) -> Figure:
     ax.set_ylabel("pH")
     ax.legend(loc="lower left", fontsize=8)
     ax.grid(alpha=0.3)
-    ax.set_title(f"under the active electrode ({p.scenario.polarity}, {p.scenario.electrode})")
-    fig.suptitle("Figure 2: pH under the active electrode")
+    ax.set_title(
+        f"active {s.polarity} ({s.electrode}) and indifferent {other} ({s.indifferent_electrode})"
+    )
+    fig.suptitle("Figure 2: pH under both electrodes")
     return fig
 
 
@@ -80,7 +116,8 @@ def depth_profiles(p: Prediction) -> Figure:
     bounds = p.problem.layer_bounds()
     names = [layer.name for layer in p.problem.layers]
     surface = bounds[0][1]
-    for name, (start, _) in zip(names[1:], bounds[1:], strict=True):
+    skin = names[1 : names.index("body") + 1] if "body" in names else names[1:]
+    for name, (start, _) in zip(skin, bounds[1 : 1 + len(skin)], strict=True):
         x = (start - surface) * 1e6
         ax.axvline(x, color="0.6", lw=0.8, ls=":")
         ax.annotate(

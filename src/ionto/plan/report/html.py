@@ -78,6 +78,15 @@ def render_html(content: ReportContent, figures: list[Figure]) -> str:
         _section("findings", "Safety findings", _table(c.findings, severity_column=0)),
         _section("prediction", "Prediction", _table(c.summary)),
     ]
+    if c.exposure:
+        parts.append(
+            _section(
+                "exposure",
+                "Exposure indicators (both electrodes)",
+                _table(c.exposure),
+            )
+        )
+    parts += []
     figs = "".join(f"<figure>{svg(f)}</figure>" for f in figures) or "<p>(no prediction)</p>"
     parts.append(_section("figures", "Figures", figs))
     if c.course:

@@ -60,6 +60,8 @@ def _lines(c: ReportContent) -> list[_Line]:
         _Line("Prediction", "heading"),
         *_rows(c.summary),
     ]
+    if c.exposure:
+        lines += [_Line("Exposure indicators (both electrodes)", "heading"), *_rows(c.exposure)]
     if c.course:
         lines += [_Line("Course", "heading"), *_rows(c.course)]
     lines.append(_Line("What is simulated", "heading"))

@@ -21,9 +21,11 @@ pathways add, so ``1/R_sc = x/R_min + (1 - x)/R_rest``, and
     dx/dt = (|j| / q_a) (1 - x) - x / tau
 
 with ``j`` the current density (A/cm^2) under that contact, ``q_a`` the activation charge
-density and ``tau`` the recovery time constant (both in ``run/data/skin_load.toml``,
-[U]: no source gives them). With the current off, ``x`` relaxes with ``tau`` and the
-resistance climbs back toward its resting value (Curdy 2000: about 3x within 30 min).
+density and ``tau`` the recovery time constant: the skin set's ``sc_activation_charge``
+and ``sc_recovery_time``, the same values (and the same equation) as the simulator's
+conductance activation (``[skin] conductance_activation``; q_a [U], tau [I]). With the
+current off, ``x`` relaxes with ``tau`` and the resistance climbs back toward its resting
+value (Curdy 2000: about 3x within 30 min).
 Each step of constant current is integrated exactly.
 
 Units in names: ohm, ohm*cm^2, F/cm^2, C/cm^2, s.
@@ -81,14 +83,6 @@ class _Entry(StrictModel):
     note: str = ""
 
 
-class _ChargeDensity(_Entry):
-    value: Annotated[float, quantity("C/m^2", gt=0)]
-
-
-class _Duration(_Entry):
-    value: Annotated[float, quantity("s", gt=0)]
-
-
 class _Resistance(_Entry):
     value: Annotated[float, quantity("ohm", gt=0)]
 
@@ -98,8 +92,6 @@ class _SpecificResistance(_Entry):
 
 
 class _Values(StrictModel):
-    activation_charge_density: _ChargeDensity
-    recovery_time_constant: _Duration
     sweat_short_resistance: _Resistance
     dry_resistance: _SpecificResistance
 
@@ -117,11 +109,9 @@ class _LoadFile(StrictModel):
 
 @dataclass(frozen=True)
 class LoadData:
-    """The values of ``run/data/skin_load.toml`` in SI (C/m^2, s, ohm, ohm*m^2) with
+    """The values of ``run/data/skin_load.toml`` in SI (ohm, ohm*m^2) with
     ``provenance``: name -> "source, confidence"."""
 
-    activation_C_m2: float
-    recovery_s: float
     short_ohm: float
     dry_ohm_m2: float
     provenance: Mapping[str, str]
@@ -147,8 +137,6 @@ def load_data(path: Path = DATA) -> LoadData:
         prov[name] = f"{entry.source}, {entry.confidence}"
     v = spec.values
     return LoadData(
-        activation_C_m2=v.activation_charge_density.value,
-        recovery_s=v.recovery_time_constant.value,
         short_ohm=v.sweat_short_resistance.value,
         dry_ohm_m2=v.dry_resistance.value,
         provenance=prov,
@@ -233,6 +221,17 @@ class SkinLoad:
                 "> 0",
                 f"skin type {skin_type!r} has no body_resistance (an in vivo load needs one)",
             )
+        for name in ("sc_activation_charge", "sc_recovery_time"):
+            if getattr(skin, name) is None:
+                raise ConfigError(
+                    f"skin.{skin_type}.values.{name}",
+                    None,
+                    "C/m^2" if name == "sc_activation_charge" else "s",
+                    "> 0",
+                    f"skin type {skin_type!r} has no {name} (the load's conductance "
+                    "activation needs it)",
+                )
+        assert skin.sc_activation_charge is not None and skin.sc_recovery_time is not None
         data = load_data()
         r_rest = pores.sc_resistance(skin)  # ohm*m^2
         r_min = min(skin.sc_resistance_min, r_rest) if r_rest > 0 else skin.sc_resistance_min
@@ -243,8 +242,8 @@ class SkinLoad:
             f"pore_porosity: {_prov(skin, 'pore_porosity')})",
             "r_sc_min_ohm_cm2": _prov(skin, "sc_resistance_min"),
             "c_sc_F_cm2": _prov(skin, "sc_capacitance"),
-            "activation_C_cm2": data.provenance["activation_charge_density"],
-            "recovery_s": data.provenance["recovery_time_constant"],
+            "activation_C_cm2": _prov(skin, "sc_activation_charge"),
+            "recovery_s": _prov(skin, "sc_recovery_time"),
             "short_ohm": data.provenance["sweat_short_resistance"],
             "dry_ohm_cm2": data.provenance["dry_resistance"],
         }
@@ -256,8 +255,8 @@ class SkinLoad:
             r_sc_ohm_cm2=r_rest / CM2,
             r_sc_min_ohm_cm2=r_min / CM2,
             c_sc_F_cm2=skin.sc_capacitance * CM2,
-            activation_C_cm2=data.activation_C_m2 * CM2,
-            recovery_s=data.recovery_s,
+            activation_C_cm2=skin.sc_activation_charge * CM2,
+            recovery_s=skin.sc_recovery_time,
             short_ohm=data.short_ohm,
             dry_ohm_cm2=data.dry_ohm_m2 / CM2,
             description="; ".join([text, *notes]),
