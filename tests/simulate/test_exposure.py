@@ -97,3 +97,27 @@ def test_P10_indicators_scale_with_current_density_charge_and_pH() -> None:
 def test_exposure_appears_in_the_summary() -> None:
     result = simulate(dataclasses.replace(_chain(5.0, 5.0, 5 * CM2, AGCL)))
     assert _key("charge density", ACTIVE) in result.summary()
+
+
+def test_no_current_no_pH_excursion_with_a_weak_base_in_the_gel() -> None:
+    """The reference pH is the first consistent state: an electrode face's initial guess
+    of free H+ (before the weak base's equilibrium is solved) is not a pH the skin saw."""
+    base = _chain(0.0, 60.0, 5 * CM2, AGCL)
+    gel = dataclasses.replace(base.layers[0], initial={"Na+": 70.0, "Lid": 80.0})
+    problem = dataclasses.replace(
+        base,
+        species=(*base.species, Species("Lid+", 1, 6.0e-10), Species("Lid", 0, 6.0e-10)),
+        layers=(gel, *base.layers[1:]),
+        left=ElectrodeBoundary(AGCL),
+        right=ElectrodeBoundary(AGCL),
+        equilibria=(
+            *base.equilibria,
+            Equilibrium("lidocaine", "Lid+", {"Lid": 1.0, "H+": 1.0}, 1.0 / (10**-7.9 * 1e3)),
+        ),
+    )
+    result = simulate(problem)
+    assert max(result.balance.values()) < 1e-9  # the weak base: ~3e-11 (small totals)
+    exposure = result.exposure
+    for side in (ACTIVE, INDIFFERENT):
+        assert exposure[_key("peak current density", side)] == 0.0
+        assert exposure[_key("pH", side)] < 0.05

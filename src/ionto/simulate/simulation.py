@@ -502,7 +502,7 @@ class _Exposure:
     every accepted step: the peak local current density (A/m^2 of the site's own area),
     the local charge density passed (integral of |i| / s, C/m^2, from the charge
     quadrature of every control piece, exact) and, with H+, the largest pH excursion at
-    the electrode's face from its value at t = 0."""
+    the electrode's face from its value at t = 0 (the first consistent state)."""
 
     def __init__(self, model: Model) -> None:
         self.model = model
@@ -512,6 +512,7 @@ class _Exposure:
         self.charge = [0.0, 0.0]
         self.ph_excursion = [0.0, 0.0]
         self.ph0 = [float("nan"), float("nan")]
+        self.has_reference = False
         self.has_h = H_PLUS in model.names
         problem = model.problem
         self.sides = [
@@ -528,10 +529,6 @@ class _Exposure:
             out.append(-math.log10(c / 1000.0) if c > 0 else float("nan"))
         return out[0], out[1]
 
-    def start(self, y: np.ndarray) -> None:
-        if self.has_h:
-            self.ph0 = list(self._ph(y))
-
     def step(
         self,
         system: _SegmentSystem,
@@ -542,6 +539,12 @@ class _Exposure:
     ) -> None:
         self.current(system, abs(system.current(t, y_new)))
         if self.has_h:
+            if not self.has_reference:
+                # the reference is the first consistent state (the initial guess of an
+                # electrode face's free H+ is not yet in equilibrium: model.state0 is not)
+                z_prev, _ = system.split(y_prev)
+                self.ph0 = list(self._ph(z_prev[:-1, 1:]))
+                self.has_reference = True
             z_state, _ = system.split(y_new)
             for side, ph in enumerate(self._ph(z_state[:-1, 1:])):
                 if math.isfinite(ph) and math.isfinite(self.ph0[side]):
@@ -633,7 +636,6 @@ def simulate(
     except ValueError as exc:
         raise ConfigError("control", message=str(exc)) from None
     exposure = _Exposure(model)
-    exposure.start(y)
     sampler = Sampler(problem, model, starts)  # withdraw-and-replace samples of a reservoir
     at_limit: list[list[float]] = []  # [start, end] of each stretch at a source limit
     for k, piece in enumerate(pieces):
