@@ -194,7 +194,7 @@ def killed_log(tmp_path_factory: pytest.TempPathFactory) -> Path:
     folder = tmp_path_factory.mktemp("killed")
     plan = ROOT / "examples" / "plans" / "lidocaine-forearm.toml"
     cmd = [sys.executable, "-m", "ionto.run.cli", "run", str(plan), "--confirm"]
-    cmd += ["--speed", "100", "--json", "--dir", str(folder / "sessions")]
+    cmd += ["--speed", "0", "--json", "--dir", str(folder / "sessions")]
     proc = subprocess.Popen(cmd, cwd=folder, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     try:
         deadline = time.monotonic() + 60
@@ -203,7 +203,7 @@ def killed_log(tmp_path_factory: pytest.TempPathFactory) -> Path:
             if found and found[0].read_bytes().count(b'"type":"event"') >= 200:
                 os.kill(proc.pid, signal.SIGKILL)
                 break
-            time.sleep(0.05)
+            time.sleep(0.01)
         proc.wait(10)
     finally:
         if proc.poll() is None:

@@ -63,7 +63,7 @@ def test_not_a_log(tmp_path: Path) -> None:
 def test_sigkill_mid_treatment_is_recovered_and_not_resumed_silently(tmp_path: Path) -> None:
     sessions = tmp_path / "sessions"
     cmd = [sys.executable, "-m", "ionto.run.cli", "run", str(PLAN), "--confirm"]
-    cmd += ["--speed", "100", "--json", "--dir", str(sessions)]
+    cmd += ["--speed", "0", "--json", "--dir", str(sessions)]
     err = tmp_path / "stderr.txt"
     with open(err, "wb") as stderr:
         proc = subprocess.Popen(cmd, cwd=tmp_path, stdout=subprocess.DEVNULL, stderr=stderr)
@@ -75,7 +75,7 @@ def test_sigkill_mid_treatment_is_recovered_and_not_resumed_silently(tmp_path: P
             if logs and logs[0].read_bytes().count(b'"type":"event"') >= 300:
                 path = logs[0]
                 break
-            time.sleep(0.05)
+            time.sleep(0.01)
         assert path is not None, err.read_text()
         os.kill(proc.pid, signal.SIGKILL)
         proc.wait(10)
