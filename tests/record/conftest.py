@@ -209,8 +209,10 @@ def killed_log(tmp_path_factory: pytest.TempPathFactory) -> Path:
         if proc.poll() is None:
             proc.kill()
             proc.wait(10)
-    assert proc.returncode == -signal.SIGKILL, proc.stderr.read() if proc.stderr else ""
+    err = b""
     if proc.stderr:
+        err = proc.stderr.read()
         proc.stderr.close()
+    assert proc.returncode == -signal.SIGKILL, err
     (path,) = (folder / "sessions").glob("*.jsonl")
     return path
