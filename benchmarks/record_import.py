@@ -23,6 +23,7 @@ sys.path.insert(0, str(ROOT / "tests" / "record"))
 def make_log(folder: Path) -> Path:
     """The lidocaine plan run in simulated time, logged without fsync."""
     from ionto.plan.plan import load_plan
+    from ionto.run.clearance import clear_plan
     from ionto.run.clock import SimClock
     from ionto.run.controller import Controller
     from ionto.run.devices import SimulatedCurrentSource
@@ -34,16 +35,19 @@ def make_log(folder: Path) -> Path:
     source = SimulatedCurrentSource(clock=clock, seed=1)
     source.connect()
     log = SessionLog(folder, sync=False)
-    Controller(
+    outcome = Controller(
         source,
         plan.protocol,
         clock=clock,
+        clearance=clear_plan(plan),
         polarity_confirmed=True,
         contraindications_confirmed=True,
         listeners=(log,),
         info={"plan": str(plan_file), "title": plan.title, "modality": plan.modality.name},
     ).run()
     log.close()
+    if outcome.exit_status != "success":  # a refused or faulted run is no benchmark
+        raise SystemExit(f"the benchmark session did not complete: {outcome.reason}")
     return log.path
 
 
