@@ -152,3 +152,42 @@ def test_compliance_stretches_are_shaded_on_the_time_courses() -> None:
     assert len(spans) == len(p.compliance_intervals)
     labels = current_axes.get_legend_handles_labels()[1]
     assert labels == ["at the compliance voltage"]
+    # drawn through dense output times: the longest stretch holds points, not only ends
+    start, end = max(p.compliance_intervals, key=lambda s: s[1] - s[0])
+    inside = (p.times > start) & (p.times < end)
+    assert inside.sum() >= min(10, int((end - start) / 5.0) - 1)
+
+
+def test_time_courses_draw_the_ramps_through_points_on_them() -> None:
+    """The 30 s ramp to 4 mA is drawn through points on it, not as a kink between output
+    times a minute apart."""
+    from plan_helpers import plan_of
+
+    from ionto.plan.predict.run import predict
+    from ionto.plan.report.figures import ph_course, time_courses
+
+    p = predict(plan_of("lidocaine-forearm"))
+    line = time_courses(p).axes[0].lines[0]
+    t = np.asarray(line.get_xdata()) * 60.0  # s
+    i = np.asarray(line.get_ydata())  # mA
+    ramp = (t > 0.0) & (t < 30.0)
+    assert ramp.sum() >= 4
+    assert np.allclose(i[ramp], 4.0 * t[ramp] / 30.0, rtol=1e-6)
+    end = p.scenario.protocol_end
+    down = (t > end - 30.0) & (t < end)
+    assert down.sum() >= 4 and np.all((i[down] > 0.0) & (i[down] < 4.0))
+    assert len(ph_course(p, {}).axes[0].lines[0].get_xdata()) == len(p.times)
+
+
+def test_output_times_hold_every_segment_boundary_and_a_grid() -> None:
+    from ionto.plan.predict.scenario import CURRENT_STEP, OBSERVE_STEP, output_times
+
+    times = np.array(output_times([30.0, 533.0, 30.0], 1800.0))
+    for boundary in (0.0, 30.0, 563.0, 593.0, 2393.0):
+        assert boundary in times
+    assert np.all(np.diff(times) > 0)
+    current = times[times <= 593.0]
+    assert np.diff(current).max() <= CURRENT_STEP + 1e-9
+    assert np.diff(times[times >= 593.0]).max() <= OBSERVE_STEP + 1e-9
+    long = np.array(output_times([36000.0], 0.0))  # a 10 h wearable: coarser, bounded
+    assert len(long) <= 402 and long[-1] == 36000.0

@@ -47,7 +47,9 @@ from ionto.simulate.params.physchem import T25, species_radius, stokes_einstein_
 
 AVERAGE_ABOVE = 1.0  # Hz: faster pulse trains are simulated as their cycle average
 MAX_PIECES = 200  # more pulse-by-pulse pieces than this: every pulse train is averaged
-OUTPUT_POINTS = 61
+CURRENT_STEP = 5.0  # s: output grid while the current flows (draws 30 s ramps)
+OBSERVE_STEP = 30.0  # s: output grid of the observation without current
+MAX_OUTPUT_GRID = 400  # longer stretches get a proportionally coarser grid
 RESERVOIR = "reservoir"
 INDIFFERENT_PAD = "indifferent_pad"
 BODY = "body"
@@ -380,6 +382,26 @@ def _segments(
     return [(float(d), float(a), float(b)) for d, a, b in pieces], averaged
 
 
+def output_times(durations: list[float], observe: float) -> list[float]:
+    """Output times (s) of the prediction: 0, every segment boundary, a grid of
+    :data:`CURRENT_STEP` while the current flows (coarser beyond :data:`MAX_OUTPUT_GRID`
+    points) and of :data:`OBSERVE_STEP` in the observation, so the report draws ramps and
+    the stretches at the compliance voltage from points, not across them."""
+    bounds = [0.0]
+    for d in durations:
+        bounds.append(bounds[-1] + d)
+    end = bounds[-1]
+    times = set(bounds)
+    for start, stop, step in (
+        (0.0, end, max(CURRENT_STEP, end / MAX_OUTPUT_GRID)),
+        (end, end + observe, max(OBSERVE_STEP, observe / MAX_OUTPUT_GRID)),
+    ):
+        count = math.ceil((stop - start) / step - 1e-9) if stop > start else 0
+        times.update(start + k * step for k in range(count))
+    times.add(end + observe)
+    return sorted({round(t, 6) for t in times if t <= end + observe + 1e-9})
+
+
 def plan_scenario(plan: Plan, defaults: Defaults | None = None) -> PlanScenario:
     """The plan's scenario (validated by the scenario loader). Raises ConfigError when the
     plan cannot be simulated (unbounded protocol, missing drug data)."""
@@ -563,9 +585,7 @@ def plan_scenario(plan: Plan, defaults: Defaults | None = None) -> PlanScenario:
     if observe > 0:
         control.append({"duration": _q(observe, "s"), "current_density": "0 A/m^2"})
     duration = protocol_end + observe
-    times = sorted({round(duration * k / (OUTPUT_POINTS - 1), 6) for k in range(OUTPUT_POINTS)})
-    times = sorted({*times, round(protocol_end, 6)})
-    times = [t for t in times if t <= duration]
+    times = output_times([s[0] for s in segments], observe)
 
     tissue = {"Na+": _q(tissue_na, "mol/m^3")}
     exchange = {"Na+": _q(tissue_na, "mol/m^3")}
