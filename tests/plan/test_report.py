@@ -191,3 +191,55 @@ def test_output_times_hold_every_segment_boundary_and_a_grid() -> None:
     assert np.diff(times[times >= 593.0]).max() <= OBSERVE_STEP + 1e-9
     long = np.array(output_times([36000.0], 0.0))  # a 10 h wearable: coarser, bounded
     assert len(long) <= 402 and long[-1] == 36000.0
+
+
+def test_table_lines_align_the_columns_within_the_page() -> None:
+    from ionto.plan.report.pdf import GAP, TABLE_WIDTH, column_widths, table_lines
+
+    rows = [
+        ("input", "value", "source", "confidence", "note"),
+        ("temperature", "305 K", "ionto-default", "U", "skin surface about 32 C"),
+        ("reservoir_pH", "7", "ionto-default", "U", "unbuffered reservoir; " * 12),
+        ("skin_type", "human", "ionto-default", "U", ""),
+    ]
+    widths = column_widths(rows)
+    lines = table_lines(rows)
+    assert all(len(text) <= TABLE_WIDTH for text, _ in lines)
+    starts = [sum(widths[:k]) + len(GAP) * k for k in range(len(widths))]
+    for n, row in enumerate(rows):
+        first = next(text for text, m in lines if m == n)
+        for start, cell in zip(starts, row, strict=True):
+            assert first[start:].startswith(cell.split()[0] if cell else "")
+    assert sum(m == 2 for _, m in lines) > 1  # the long note wraps within its column
+    assert "ionto-default" in lines[2][0]  # short words are kept whole
+
+
+def test_report_numbers_are_rounded_and_tables_aligned(written: tuple[Path, Path]) -> None:
+    """The PDF's text pages (before the citations, whose DOIs and URLs hold digits) show
+    no number with more than 4 significant digits, and tables are aligned columns."""
+    import re
+
+    from ionto.plan.report.content import round_numbers
+
+    assert round_numbers("84.9798172934 mol/m^3, 6.0056695787e-10 m^2/s") == (
+        "85.0 mol/m^3, 6.01e-10 m^2/s"
+    )
+    assert round_numbers("1200 s, 7.4, 0.0003 m, 2026-03-02") == "1200 s, 7.4, 0.0003 m, 2026-03-02"
+    doc = pymupdf.open(written[1])
+    text = "\n".join(page.get_text() for page in doc)
+    body = text[: text.index("Citations")]
+    assert "Parameter provenance" in body
+    for number in re.findall(r"(?<![\w.])\d*\.\d+(?:e[-+]?\d+)?", body):
+        digits = number.split("e")[0].replace(".", "").lstrip("0")
+        assert len(digits) <= 4, number
+    rows: dict[str, float] = {}
+    for page in doc:
+        words = page.get_text("words")  # x0, y0, x1, y1, word, block, line, number
+        lines: dict[tuple[int, int], list[tuple[float, str]]] = {}
+        for w in words:
+            lines.setdefault((w[5], w[6]), []).append((w[0], w[4]))
+        for parts in lines.values():
+            parts.sort()
+            if parts[0][1] in ("temperature", "tissue_pH", "observe") and len(parts) > 1:
+                rows[parts[0][1]] = parts[1][0]  # where the value column starts
+    assert len(rows) == 3 and max(rows.values()) - min(rows.values()) < 0.5
