@@ -155,7 +155,7 @@ def test_compliance_stretches_are_shaded_on_the_time_courses() -> None:
     # drawn through dense output times: the longest stretch holds points, not only ends
     start, end = max(p.compliance_intervals, key=lambda s: s[1] - s[0])
     inside = (p.times > start) & (p.times < end)
-    assert inside.sum() >= min(10, int((end - start) / 5.0) - 1)
+    assert inside.sum() >= min(10, int((end - start) / 10.0) - 1)
 
 
 def test_time_courses_draw_the_ramps_through_points_on_them() -> None:
@@ -171,11 +171,11 @@ def test_time_courses_draw_the_ramps_through_points_on_them() -> None:
     t = np.asarray(line.get_xdata()) * 60.0  # s
     i = np.asarray(line.get_ydata())  # mA
     ramp = (t > 0.0) & (t < 30.0)
-    assert ramp.sum() >= 4
+    assert ramp.sum() >= 2
     assert np.allclose(i[ramp], 4.0 * t[ramp] / 30.0, rtol=1e-6)
     end = p.scenario.protocol_end
     down = (t > end - 30.0) & (t < end)
-    assert down.sum() >= 4 and np.all((i[down] > 0.0) & (i[down] < 4.0))
+    assert down.sum() >= 2 and np.all((i[down] > 0.0) & (i[down] < 4.0))
     assert len(ph_course(p, {}).axes[0].lines[0].get_xdata()) == len(p.times)
 
 

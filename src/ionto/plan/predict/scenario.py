@@ -47,8 +47,8 @@ from ionto.simulate.params.physchem import T25, species_radius, stokes_einstein_
 
 AVERAGE_ABOVE = 1.0  # Hz: faster pulse trains are simulated as their cycle average
 MAX_PIECES = 200  # more pulse-by-pulse pieces than this: every pulse train is averaged
-CURRENT_STEP = 5.0  # s: output grid while the current flows (draws 30 s ramps)
-OBSERVE_STEP = 30.0  # s: output grid of the observation without current
+CURRENT_STEP = 10.0  # s: output grid while the current flows (3 points inside a 30 s ramp)
+OBSERVE_STEP = 60.0  # s: output grid of the observation without current
 MAX_OUTPUT_GRID = 400  # longer stretches get a proportionally coarser grid
 RESERVOIR = "reservoir"
 INDIFFERENT_PAD = "indifferent_pad"
