@@ -189,6 +189,8 @@ def test_output_times_hold_every_segment_boundary_and_a_grid() -> None:
     current = times[times <= 593.0]
     assert np.diff(current).max() <= CURRENT_STEP + 1e-9
     assert np.diff(times[times >= 593.0]).max() <= OBSERVE_STEP + 1e-9
+    odd = output_times([30.0, 177.8639625], 0.0)  # never past the simulated duration
+    assert odd[-1] == 207.8639625 and odd[-2] < odd[-1]
     long = np.array(output_times([36000.0], 0.0))  # a 10 h wearable: coarser, bounded
     assert len(long) <= 402 and long[-1] == 36000.0
 

@@ -398,8 +398,19 @@ def output_times(durations: list[float], observe: float) -> list[float]:
     ):
         count = math.ceil((stop - start) / step - 1e-9) if stop > start else 0
         times.update(start + k * step for k in range(count))
-    times.add(end + observe)
-    return sorted({round(t, 6) for t in times if t <= end + observe + 1e-9})
+    total = end + observe
+    times.add(total)
+    exact = {*bounds, total}
+    out: list[float] = []
+    for t in sorted(times):  # a grid point within 1 us of a boundary gives way to it
+        if t > total:
+            continue
+        if out and t - out[-1] <= 1e-6:
+            if t in exact:
+                out[-1] = t
+            continue
+        out.append(t)
+    return out
 
 
 def plan_scenario(plan: Plan, defaults: Defaults | None = None) -> PlanScenario:
