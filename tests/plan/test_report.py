@@ -152,3 +152,96 @@ def test_compliance_stretches_are_shaded_on_the_time_courses() -> None:
     assert len(spans) == len(p.compliance_intervals)
     labels = current_axes.get_legend_handles_labels()[1]
     assert labels == ["at the compliance voltage"]
+    # drawn through dense output times: the longest stretch holds points, not only ends
+    start, end = max(p.compliance_intervals, key=lambda s: s[1] - s[0])
+    inside = (p.times > start) & (p.times < end)
+    assert inside.sum() >= min(10, int((end - start) / 10.0) - 1)
+
+
+def test_time_courses_draw_the_ramps_through_points_on_them() -> None:
+    """The 30 s ramp to 4 mA is drawn through points on it, not as a kink between output
+    times a minute apart."""
+    from plan_helpers import plan_of
+
+    from ionto.plan.predict.run import predict
+    from ionto.plan.report.figures import ph_course, time_courses
+
+    p = predict(plan_of("lidocaine-forearm"))
+    line = time_courses(p).axes[0].lines[0]
+    t = np.asarray(line.get_xdata()) * 60.0  # s
+    i = np.asarray(line.get_ydata())  # mA
+    ramp = (t > 0.0) & (t < 30.0)
+    assert ramp.sum() >= 2
+    assert np.allclose(i[ramp], 4.0 * t[ramp] / 30.0, rtol=1e-6)
+    end = p.scenario.protocol_end
+    down = (t > end - 30.0) & (t < end)
+    assert down.sum() >= 2 and np.all((i[down] > 0.0) & (i[down] < 4.0))
+    assert len(ph_course(p, {}).axes[0].lines[0].get_xdata()) == len(p.times)
+
+
+def test_output_times_hold_every_segment_boundary_and_a_grid() -> None:
+    from ionto.plan.predict.scenario import CURRENT_STEP, OBSERVE_STEP, output_times
+
+    times = np.array(output_times([30.0, 533.0, 30.0], 1800.0))
+    for boundary in (0.0, 30.0, 563.0, 593.0, 2393.0):
+        assert boundary in times
+    assert np.all(np.diff(times) > 0)
+    current = times[times <= 593.0]
+    assert np.diff(current).max() <= CURRENT_STEP + 1e-9
+    assert np.diff(times[times >= 593.0]).max() <= OBSERVE_STEP + 1e-9
+    odd = output_times([30.0, 177.8639625], 0.0)  # never past the simulated duration
+    assert odd[-1] == 207.8639625 and odd[-2] < odd[-1]
+    long = np.array(output_times([36000.0], 0.0))  # a 10 h wearable: coarser, bounded
+    assert len(long) <= 402 and long[-1] == 36000.0
+
+
+def test_table_lines_align_the_columns_within_the_page() -> None:
+    from ionto.plan.report.pdf import GAP, TABLE_WIDTH, column_widths, table_lines
+
+    rows = [
+        ("input", "value", "source", "confidence", "note"),
+        ("temperature", "305 K", "ionto-default", "U", "skin surface about 32 C"),
+        ("reservoir_pH", "7", "ionto-default", "U", "unbuffered reservoir; " * 12),
+        ("skin_type", "human", "ionto-default", "U", ""),
+    ]
+    widths = column_widths(rows)
+    lines = table_lines(rows)
+    assert all(len(text) <= TABLE_WIDTH for text, _ in lines)
+    starts = [sum(widths[:k]) + len(GAP) * k for k in range(len(widths))]
+    for n, row in enumerate(rows):
+        first = next(text for text, m in lines if m == n)
+        for start, cell in zip(starts, row, strict=True):
+            assert first[start:].startswith(cell.split()[0] if cell else "")
+    assert sum(m == 2 for _, m in lines) > 1  # the long note wraps within its column
+    assert "ionto-default" in lines[2][0]  # short words are kept whole
+
+
+def test_report_numbers_are_rounded_and_tables_aligned(written: tuple[Path, Path]) -> None:
+    """The PDF's text pages (before the citations, whose DOIs and URLs hold digits) show
+    no number with more than 4 significant digits, and tables are aligned columns."""
+    import re
+
+    from ionto.plan.report.content import round_numbers
+
+    assert round_numbers("84.9798172934 mol/m^3, 6.0056695787e-10 m^2/s") == (
+        "85.0 mol/m^3, 6.01e-10 m^2/s"
+    )
+    assert round_numbers("1200 s, 7.4, 0.0003 m, 2026-03-02") == "1200 s, 7.4, 0.0003 m, 2026-03-02"
+    doc = pymupdf.open(written[1])
+    text = "\n".join(page.get_text() for page in doc)
+    body = text[: text.index("Citations")]
+    assert "Parameter provenance" in body
+    for number in re.findall(r"(?<![\w.])\d*\.\d+(?:e[-+]?\d+)?", body):
+        digits = number.split("e")[0].replace(".", "").lstrip("0")
+        assert len(digits) <= 4, number
+    rows: dict[str, float] = {}
+    for page in doc:
+        words = page.get_text("words")  # x0, y0, x1, y1, word, block, line, number
+        lines: dict[tuple[int, int], list[tuple[float, str]]] = {}
+        for w in words:
+            lines.setdefault((w[5], w[6]), []).append((w[0], w[4]))
+        for parts in lines.values():
+            parts.sort()
+            if parts[0][1] in ("temperature", "tissue_pH", "observe") and len(parts) > 1:
+                rows[parts[0][1]] = parts[1][0]  # where the value column starts
+    assert len(rows) == 3 and max(rows.values()) - min(rows.values()) < 0.5

@@ -45,6 +45,14 @@ class Pharmacokinetics(StrictModel):
     clearance: Alternative
 
 
+class MixedReservoir(StrictModel):
+    """``[mixed_reservoir.KIND]``: a bath simulated as a well-mixed reservoir of ``volume``
+    (m^3, per electrode) behind an ``unstirred_layer`` (m) of its liquid on the skin."""
+
+    volume: Alternative
+    unstirred_layer: Alternative
+
+
 class Switch(Cited):
     """A physiology switch with its justification (``[physiology]``)."""
 
@@ -61,6 +69,7 @@ class DefaultsFile(StrictModel):
     physiology: dict[str, Switch]
     compliance_voltage: dict[str, Alternative]
     pharmacokinetics: dict[str, Pharmacokinetics] = {}
+    mixed_reservoir: dict[str, MixedReservoir] = {}
 
 
 class Defaults:
@@ -96,6 +105,8 @@ class Defaults:
                 out.value(name)
         for kind in data.reservoir_thickness:
             out.thickness(kind)
+        for kind in data.mixed_reservoir:
+            out.mixed_reservoir(kind)
         for drug in data.pharmacokinetics:
             out.pharmacokinetics(drug)
         for modality in data.compliance_voltage:
@@ -119,6 +130,18 @@ class Defaults:
     def thickness(self, kind: str) -> float:
         """Reservoir thickness (m) for a reservoir kind."""
         return to_si(self.data.reservoir_thickness[kind].value, "m", f"reservoir_thickness.{kind}")
+
+    def mixed_reservoir(self, kind: str) -> tuple[float, float] | None:
+        """(volume m^3, unstirred layer m) of a reservoir kind simulated as well mixed,
+        None for a kind simulated as a column of its thickness."""
+        entry = self.data.mixed_reservoir.get(kind)
+        if entry is None:
+            return None
+        where = f"mixed_reservoir.{kind}"
+        return (
+            to_si(entry.volume.value, "m^3", f"{where}.volume"),
+            to_si(entry.unstirred_layer.value, "m", f"{where}.unstirred_layer"),
+        )
 
     def skin_site(self, site: str | None, reference: str = "forearm") -> str:
         """The parameter-set body site that stands in for a plan site."""

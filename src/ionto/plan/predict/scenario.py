@@ -15,8 +15,10 @@ with ``ionto simulate``. What goes in:
 * the **electrodes**: the active one Ag/AgCl (with its rated capacity, after which water
   is electrolysed) or any other material as an inert electrode (water electrolysis from
   the start), on a reservoir layer of the library's volume / area or a default thickness
-  by reservoir kind; the indifferent one the same way, on a pad of saline (tap water for
-  tap-water plans) at its own area and body site (``[circuit.indifferent]``);
+  by reservoir kind (a tray: a well-mixed reservoir of ``[mixed_reservoir]`` volume with
+  the electrode in it, behind an unstirred layer); the indifferent one the same way, on
+  a pad of saline (tap water for tap-water plans) at its own area and body site
+  (``[circuit.indifferent]``);
 * the **site**: the skin type and the nearest parameterised body site (``[skin]``), the
   physiology switches (conductance activation, hyperaemia, SC capacitance; defaults in
   ``plan/data/prediction.toml [physiology]``), the body between the sites;
@@ -45,7 +47,9 @@ from ionto.simulate.params.physchem import T25, species_radius, stokes_einstein_
 
 AVERAGE_ABOVE = 1.0  # Hz: faster pulse trains are simulated as their cycle average
 MAX_PIECES = 200  # more pulse-by-pulse pieces than this: every pulse train is averaged
-OUTPUT_POINTS = 61
+CURRENT_STEP = 10.0  # s: output grid while the current flows (3 points inside a 30 s ramp)
+OBSERVE_STEP = 60.0  # s: output grid of the observation without current
+MAX_OUTPUT_GRID = 400  # longer stretches get a proportionally coarser grid
 RESERVOIR = "reservoir"
 INDIFFERENT_PAD = "indifferent_pad"
 BODY = "body"
@@ -263,10 +267,15 @@ def _electrode(
 
 def _pad_thickness(
     plan: Plan, use: ElectrodeUse, d: Defaults, assumptions: list[Assumption]
-) -> float:
-    """Reservoir (pad, gel, tray) thickness (m) under an electrode."""
+) -> tuple[float, float | None]:
+    """(thickness m, volume m^3 or None) of the reservoir (pad, gel, tray) under an
+    electrode: a column of that thickness (volume None), or for a bath of a kind in
+    ``[mixed_reservoir]`` a well-mixed reservoir of that volume behind an unstirred layer
+    of that thickness."""
     electrode = use.entry
     label = "reservoir" if use.role == "active" else "indifferent pad"
+    volume: float | None = None
+    mixed = d.mixed_reservoir(electrode.reservoir)
     if use.role == "active" and plan.prediction.reservoir_thickness is not None:
         thickness = plan.prediction.reservoir_thickness
         assumptions.append(Assumption(f"{label} thickness", _q(thickness, "m"), ("plan",), "C"))
@@ -279,6 +288,27 @@ def _pad_thickness(
                 tuple(electrode.reservoir_volume.source),
                 electrode.reservoir_volume.confidence,
                 "reservoir volume / contact area",
+            )
+        )
+    elif mixed is not None:
+        volume, thickness = mixed
+        bath = d.data.mixed_reservoir[electrode.reservoir]
+        assumptions.append(
+            Assumption(
+                f"{label} volume ({electrode.reservoir}, well mixed)",
+                _q(volume * 1e6, "mL"),
+                tuple(bath.volume.source),
+                bath.volume.confidence,
+                bath.volume.note,
+            )
+        )
+        assumptions.append(
+            Assumption(
+                f"{label} unstirred layer on the skin ({electrode.reservoir})",
+                _q(thickness, "m"),
+                tuple(bath.unstirred_layer.source),
+                bath.unstirred_layer.confidence,
+                bath.unstirred_layer.note,
             )
         )
     else:
@@ -306,7 +336,28 @@ def _pad_thickness(
         assumptions.append(
             Assumption(f"{use.role} electrode area", _q(use.area * 1e4, "cm^2"), ("plan",), "C")
         )
-    return thickness
+    return thickness, volume
+
+
+def _mixed(
+    boundary: dict[str, Any], volume: float, initial: dict[str, str], ph: float
+) -> dict[str, Any]:
+    """An electrode boundary turned into a well-mixed reservoir of ``volume`` (m^3) with
+    that electrode immersed in it."""
+    return boundary | {
+        "type": "reservoir",
+        "volume": _q(volume, "m^3"),
+        "initial": dict(initial),
+        "initial_pH": ph,
+    }
+
+
+def _mixed_note(role: str, name: str, volume: float, layer: float) -> str:
+    return (
+        f"{role} electrode {name!r}: its bath is simulated as {volume * 1e3:.3g} L of "
+        f"well-mixed water with the electrode in it, behind a {layer * 1e3:.2g} mm unstirred "
+        "layer on the skin; what the electrode makes is diluted in the whole bath"
+    )
 
 
 def _segments(
@@ -329,6 +380,37 @@ def _segments(
     else:
         averaged = False
     return [(float(d), float(a), float(b)) for d, a, b in pieces], averaged
+
+
+def output_times(durations: list[float], observe: float) -> list[float]:
+    """Output times (s) of the prediction: 0, every segment boundary, a grid of
+    :data:`CURRENT_STEP` while the current flows (coarser beyond :data:`MAX_OUTPUT_GRID`
+    points) and of :data:`OBSERVE_STEP` in the observation, so the report draws ramps and
+    the stretches at the compliance voltage from points, not across them."""
+    bounds = [0.0]
+    for d in durations:
+        bounds.append(bounds[-1] + d)
+    end = bounds[-1]
+    times = set(bounds)
+    for start, stop, step in (
+        (0.0, end, max(CURRENT_STEP, end / MAX_OUTPUT_GRID)),
+        (end, end + observe, max(OBSERVE_STEP, observe / MAX_OUTPUT_GRID)),
+    ):
+        count = math.ceil((stop - start) / step - 1e-9) if stop > start else 0
+        times.update(start + k * step for k in range(count))
+    total = end + observe
+    times.add(total)
+    exact = {*bounds, total}
+    out: list[float] = []
+    for t in sorted(times):  # a grid point within 1 us of a boundary gives way to it
+        if t > total:
+            continue
+        if out and t - out[-1] <= 1e-6:
+            if t in exact:
+                out[-1] = t
+            continue
+        out.append(t)
+    return out
 
 
 def plan_scenario(plan: Plan, defaults: Defaults | None = None) -> PlanScenario:
@@ -373,8 +455,8 @@ def plan_scenario(plan: Plan, defaults: Defaults | None = None) -> PlanScenario:
     used("observe", _q(observe, "s"), opt.observe)
 
     area = plan.active.area
-    thickness = _pad_thickness(plan, plan.active, d, assumptions)
-    pad_thickness = _pad_thickness(plan, plan.indifferent, d, assumptions)
+    thickness, volume = _pad_thickness(plan, plan.active, d, assumptions)
+    pad_thickness, pad_volume = _pad_thickness(plan, plan.indifferent, d, assumptions)
 
     skin_type = opt.skin_type or d.text("skin_type")
     used("skin_type", skin_type, opt.skin_type)
@@ -487,6 +569,14 @@ def plan_scenario(plan: Plan, defaults: Defaults | None = None) -> PlanScenario:
     right, indifferent_kind = _electrode(
         plan, plan.indifferent, other, True, notes, limited is not None
     )
+    if volume is not None:
+        boundary = _mixed(boundary, volume, reservoir_initial, res_ph)
+        notes.append(_mixed_note("active", plan.active.entry.name, volume, thickness))
+    if pad_volume is not None:
+        right = _mixed(right, pad_volume, {"Na+": _q(pad_salt, "mol/m^3")}, res_ph)
+        notes.append(
+            _mixed_note("indifferent", plan.indifferent.entry.name, pad_volume, pad_thickness)
+        )
     capacity = any(k.endswith("_capacity") for k in (*boundary, *right))
     if capacity and limited is not None:
         limited = None
@@ -506,9 +596,7 @@ def plan_scenario(plan: Plan, defaults: Defaults | None = None) -> PlanScenario:
     if observe > 0:
         control.append({"duration": _q(observe, "s"), "current_density": "0 A/m^2"})
     duration = protocol_end + observe
-    times = sorted({round(duration * k / (OUTPUT_POINTS - 1), 6) for k in range(OUTPUT_POINTS)})
-    times = sorted({*times, round(protocol_end, 6)})
-    times = [t for t in times if t <= duration]
+    times = output_times([s[0] for s in segments], observe)
 
     tissue = {"Na+": _q(tissue_na, "mol/m^3")}
     exchange = {"Na+": _q(tissue_na, "mol/m^3")}

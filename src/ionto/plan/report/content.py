@@ -11,6 +11,8 @@ key used.
 from __future__ import annotations
 
 import datetime as dt
+import math
+import re
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -24,6 +26,33 @@ if TYPE_CHECKING:
     from ionto.plan.safety.findings import Report
 
 Row = tuple[str, ...]
+
+#: Significant digits a number in a report table keeps (84.9798172934 -> 85.0).
+DIGITS = 3
+_NUMBER = re.compile(r"(?<![\w.])[-+]?(?:\d+\.\d*|\.\d+|\d+)(?:[eE][-+]?\d+)?(?![\w.])")
+
+
+def _round(match: re.Match[str]) -> str:
+    text = match.group(0)
+    if "." not in text and "e" not in text.lower():
+        return text  # an integer (a count, a year, 1200 s) stays as written
+    value = float(text)
+    if value == 0.0 or not math.isfinite(value):
+        return text
+    digits = len(text.lower().split("e")[0].lstrip("+-").replace(".", "").lstrip("0"))
+    if digits <= DIGITS:
+        return text
+    magnitude = math.floor(math.log10(abs(value)))
+    if magnitude < -3 or magnitude >= 6:
+        return f"{value:.{DIGITS - 1}e}"
+    return f"{value:.{max(0, DIGITS - 1 - magnitude)}f}"
+
+
+def round_numbers(text: str) -> str:
+    """``text`` with every decimal number rounded to :data:`DIGITS` significant digits
+    (integers kept): the values of the prediction's inputs are carried with 12 digits
+    for the scenario file but read as 3 in a report."""
+    return _NUMBER.sub(_round, text)
 
 
 @dataclass
@@ -239,7 +268,9 @@ def report_content(
         summary = _summary(prediction)
         exposure = exposure_rows(prediction)
         for a in prediction.scenario.assumptions:
-            provenance.append((a.name, a.value, ", ".join(a.source), a.confidence, a.note))
+            provenance.append(
+                (a.name, round_numbers(a.value), ", ".join(a.source), a.confidence, a.note)
+            )
             keys.update(a.source)
         skin, skin_keys, cites = _skin_rows(prediction)
         keys |= skin_keys

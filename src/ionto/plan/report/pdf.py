@@ -2,12 +2,14 @@
 safety findings, the prediction, notes, provenance and citations, and one page per
 figure. A4 portrait. Written with matplotlib alone (already a dependency): the text
 pages are laid out line by line, which a report of tables and paragraphs needs no more
-than."""
+than; tables are set in a monospace font as aligned columns, each cell wrapped within
+its column (a matplotlib table cannot wrap a cell nor break across pages)."""
 
 from __future__ import annotations
 
 import textwrap
 from dataclasses import dataclass
+from itertools import zip_longest
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -19,13 +21,20 @@ if TYPE_CHECKING:
 A4 = (8.27, 11.69)  # inches
 MARGIN = 0.06  # fraction of the page
 WIDTH = 100  # characters per line of body text
+TABLE_WIDTH = 116  # characters per table line (DejaVu Sans Mono 7.5 pt across the page)
+MIN_COLUMN = 12  # characters: narrowest a wrapped column gets
+MAX_WORD = 16  # characters: longer words may be broken across lines
+GAP = "  "  # between columns
 STYLES = {
     "title": (16, "bold", 0.032),
     "heading": (12, "bold", 0.026),
     "body": (8.5, "normal", 0.0155),
     "error": (8.5, "bold", 0.0155),
+    "table": (7.5, "normal", 0.0128),
+    "table-head": (7.5, "bold", 0.0128),
+    "table-error": (7.5, "bold", 0.0128),
 }
-COLOURS = {"error": "#b00000"}
+COLOURS = {"error": "#b00000", "table-error": "#b00000", "table-head": "#303060"}
 
 
 @dataclass
@@ -34,15 +43,55 @@ class _Line:
     style: str = "body"
 
 
+def column_widths(rows: list[Row], total: int = TABLE_WIDTH) -> list[int]:
+    """Characters per column: each column's longest cell; when the line is longer than
+    ``total``, the column widest for its mean cell length is narrowed in turn (so a
+    column of long notes wraps, one of short names keeps them), to no less than its
+    longest cell or its longest word (up to :data:`MAX_WORD`), :data:`MIN_COLUMN` at
+    least."""
+    count = max(len(r) for r in rows)
+    cells = [[r[k] if k < len(r) else "" for r in rows] for k in range(count)]
+    widths = [max(1, *(len(c) for c in col)) for col in cells]
+    mean = [1.0 + sum(len(c) for c in col) / len(col) for col in cells]
+    words = [max((len(w) for c in col for w in c.split()), default=1) for col in cells]
+    floor = [min(w, max(MIN_COLUMN, min(n, MAX_WORD))) for w, n in zip(widths, words, strict=True)]
+    room = total - len(GAP) * (count - 1)
+    while sum(widths) > room:
+        free = [k for k in range(count) if widths[k] > floor[k]]
+        if not free:
+            break
+        k = max(free, key=lambda j: widths[j] / mean[j])
+        widths[k] -= 1
+    return widths
+
+
+def table_lines(rows: list[Row], total: int = TABLE_WIDTH) -> list[tuple[str, int]]:
+    """A table (first row the header) as aligned monospace lines: (text, row number, 0
+    for the header and its rule); a cell longer than its column wraps onto the next lines
+    of that column."""
+    widths = column_widths(rows, total)
+    out: list[tuple[str, int]] = []
+    for n, row in enumerate(rows):
+        full = tuple(row) + ("",) * (len(widths) - len(row))
+        cells = [
+            textwrap.wrap(c, w, break_on_hyphens=False) or [""]
+            for c, w in zip(full, widths, strict=True)
+        ]
+        for parts in zip_longest(*cells, fillvalue=""):
+            text = GAP.join(p.ljust(w) for p, w in zip(parts, widths, strict=True)).rstrip()
+            out.append((text, n))
+        if n == 0:
+            out.append((GAP.join("-" * w for w in widths), 0))
+    return out
+
+
 def _rows(rows: list[Row]) -> list[_Line]:
     if not rows:
         return [_Line("(none)")]
-    out = []
-    for row in rows[1:]:
-        text = " | ".join(c for c in row if c)
-        style = "error" if row[0] == "error" else "body"
-        wrapped = textwrap.wrap(text, WIDTH, subsequent_indent="    ") or [""]
-        out += [_Line(w, style) for w in wrapped]
+    out: list[_Line] = []
+    for text, n in table_lines(rows):
+        style = "table-head" if n == 0 else "table-error" if rows[n][0] == "error" else "table"
+        out.append(_Line(text, style))
     return out
 
 
@@ -97,7 +146,7 @@ def _text_pages(lines: list[_Line]) -> list[Figure]:
             line.text,
             fontsize=size,
             fontweight=weight,
-            family="DejaVu Sans",
+            family="DejaVu Sans Mono" if line.style.startswith("table") else "DejaVu Sans",
             color=COLOURS.get(line.style, "black"),
             va="baseline",
         )
