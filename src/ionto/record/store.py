@@ -15,7 +15,7 @@ import hashlib
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from sqlalchemy import func, select
 
@@ -34,6 +34,8 @@ if TYPE_CHECKING:
     from sqlalchemy.orm import Session
 
     from ionto.plan.plan import Plan
+
+_Row = TypeVar("_Row", Patient, Practitioner)
 
 
 @contextmanager
@@ -92,18 +94,26 @@ def add_patient(
     return patient
 
 
+def _by_key_or_id(
+    db: Session, model: type[_Row], key: Any, ref: str | int, what: str, key_name: str
+) -> _Row:
+    """The ``model`` row whose unique ``key`` column equals ``ref``, or whose id is ``ref``
+    (digits); a RecordError naming the command that lists them otherwise."""
+    text = str(ref).strip()
+    found = db.scalar(select(model).where(key == text))
+    if found is None and text.isdigit():
+        found = db.get(model, int(text))
+    if found is None:
+        raise RecordError(
+            f"unknown {what} {text!r}: no {what} has that id or {key_name} "
+            f"(`ionto records {what}s list` shows them)"
+        )
+    return found
+
+
 def find_patient(db: Session, ref: str | int) -> Patient:
     """The patient whose code is ``ref``, or whose id is ``ref`` (digits)."""
-    text = str(ref).strip()
-    patient = db.scalar(select(Patient).where(Patient.code == text))
-    if patient is None and text.isdigit():
-        patient = db.get(Patient, int(text))
-    if patient is None:
-        raise RecordError(
-            f"unknown patient {text!r}: no patient has that id or code "
-            "(`ionto records patients list` shows them)"
-        )
-    return patient
+    return _by_key_or_id(db, Patient, Patient.code, ref, "patient", "code")
 
 
 def list_patients(db: Session) -> list[Patient]:
@@ -159,16 +169,9 @@ def add_practitioner(db: Session, name: str, registration: str | None = None) ->
 
 def find_practitioner(db: Session, ref: str | int) -> Practitioner:
     """The practitioner whose registration is ``ref``, or whose id is ``ref``."""
-    text = str(ref).strip()
-    found = db.scalar(select(Practitioner).where(Practitioner.registration == text))
-    if found is None and text.isdigit():
-        found = db.get(Practitioner, int(text))
-    if found is None:
-        raise RecordError(
-            f"unknown practitioner {text!r}: no practitioner has that id or registration "
-            "(`ionto records practitioners list` shows them)"
-        )
-    return found
+    return _by_key_or_id(
+        db, Practitioner, Practitioner.registration, ref, "practitioner", "registration"
+    )
 
 
 def list_practitioners(db: Session) -> list[Practitioner]:
