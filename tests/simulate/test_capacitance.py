@@ -8,6 +8,7 @@ import dataclasses
 import math
 
 import pytest
+from nacl_barrier_helpers import NACL, T, gel_barrier_tissue
 
 from ionto.simulate.problem import (
     FARADAY,
@@ -16,7 +17,6 @@ from ionto.simulate.problem import (
     ElectrodeReaction,
     FixedBoundary,
     Layer,
-    MeshSpec,
     Problem,
     ReportSpec,
     Segment,
@@ -25,8 +25,6 @@ from ionto.simulate.problem import (
 )
 from ionto.simulate.simulation import simulate
 
-NACL = (Species("Na+", 1, 1.33e-9), Species("Cl-", -1, 2.03e-9))
-T = 310.15
 F_T = FARADAY / (GAS_CONSTANT * T)
 SIGMA = F_T * FARADAY * (1.33e-9 + 2.03e-9) * 150.0
 BARRIER = (20e-6, 1e-6)  # thickness, hindrance
@@ -37,22 +35,8 @@ WHERE = 100e-6 + 10e-6  # inside the barrier
 
 
 def _rc(control: tuple[Segment, ...], reports: tuple[ReportSpec, ...], **kw: object) -> Problem:
-    base = Problem(
-        species=NACL,
-        electroneutral_species="Cl-",
-        layers=(
-            Layer("gel", 100e-6, initial={"Na+": 150.0}),
-            Layer("sc", BARRIER[0], BARRIER[1], initial={"Na+": 150.0}, capacitance=C_SC),
-            Layer("tissue", 200e-6, 0.5, initial={"Na+": 150.0}),
-        ),
-        left=FixedBoundary({"Na+": 150.0}),
-        right=FixedBoundary({"Na+": 150.0}),
-        control=control,
-        mesh=MeshSpec(min_cell=0.5e-6, max_cell=20e-6, growth=1.2),
-        reports=reports,
-        solver=SolverSpec(rtol=1e-8, atol=1e-10),
-        temperature=T,
-    )
+    barrier = Layer("sc", BARRIER[0], BARRIER[1], initial={"Na+": 150.0}, capacitance=C_SC)
+    base = gel_barrier_tissue(barrier, control, reports)
     return dataclasses.replace(base, **kw)  # type: ignore[arg-type]
 
 

@@ -9,6 +9,7 @@ import math
 from pathlib import Path
 
 import pytest
+from nacl_barrier_helpers import NACL, T, gel_barrier_tissue
 
 from ionto.simulate.problem import (
     FARADAY,
@@ -16,7 +17,6 @@ from ionto.simulate.problem import (
     Activation,
     ElectrodeBoundary,
     ElectrodeReaction,
-    FixedBoundary,
     Layer,
     MeshSpec,
     Problem,
@@ -30,8 +30,6 @@ from ionto.simulate.problem import (
 from ionto.simulate.scenario import load_problem
 from ionto.simulate.simulation import simulate
 
-NACL = (Species("Na+", 1, 1.33e-9), Species("Cl-", -1, 2.03e-9))
-T = 310.15
 F_T = FARADAY / (GAS_CONSTANT * T)
 ACT = Activation(gain=20.0, charge=50.0, tau_off=300.0)
 I_ON, T_ON, T_OFF = 5.0, 60.0, 600.0
@@ -48,22 +46,8 @@ def _alpha(t: float) -> float:
 
 
 def _uniform(control: tuple[Segment, ...], reports: tuple[ReportSpec, ...]) -> Problem:
-    return Problem(
-        species=NACL,
-        electroneutral_species="Cl-",
-        layers=(
-            Layer("gel", 100e-6, initial={"Na+": 150.0}),
-            Layer("sc", SC[0], SC[1], initial={"Na+": 150.0}, activation=ACT),
-            Layer("tissue", 200e-6, 0.5, initial={"Na+": 150.0}),
-        ),
-        left=FixedBoundary({"Na+": 150.0}),
-        right=FixedBoundary({"Na+": 150.0}),
-        control=control,
-        mesh=MeshSpec(min_cell=0.5e-6, max_cell=20e-6, growth=1.2),
-        reports=reports,
-        solver=SolverSpec(rtol=1e-8, atol=1e-10),
-        temperature=T,
-    )
+    barrier = Layer("sc", SC[0], SC[1], initial={"Na+": 150.0}, activation=ACT)
+    return gel_barrier_tissue(barrier, control, reports)
 
 
 def test_P4_current_alone_opens_the_barrier_exactly_as_its_activation_law() -> None:
