@@ -541,7 +541,7 @@ def conservation_errors(model: Model, snap: Snapshot) -> dict[str, float]:
     """Relative balance error of every balance quantity (each conserved total, named by
     its primary species, and the electroneutrality species) and of charge:
     |amount(t) - amount(0) - (in - out - cleared + reacted)| / scale, the scale being the
-    largest amount involved (at least 1e-9 of the largest of any balance quantity)."""
+    largest amount involved (at least 1e-6 of the largest of any balance quantity)."""
     nb = model.nbal
     q = snap.q
     q_in = q[:nb]
@@ -554,9 +554,10 @@ def conservation_errors(model: Model, snap: Snapshot) -> dict[str, float]:
     scale = np.maximum.reduce(
         [np.abs(model.initial_balance), np.abs(now), np.abs(q_in), np.abs(q_out), np.abs(ex)]
     )
-    # a species absent from the problem (amounts ~1e-19 of round-off) is judged against a
-    # billionth of the largest amount, not against its own round-off
-    scale = np.maximum(scale, 1e-9 * float(scale.max(initial=0.0)))
+    # a species absent from the problem (its amounts are round-off of the others', ~1e-17
+    # of the largest) is judged against a millionth of the largest amount, not against its
+    # own round-off: a leak of 1e-14 of the largest amount still shows as 1e-8
+    scale = np.maximum(scale, 1e-6 * float(scale.max(initial=0.0)))
     scale = np.where(scale > 0, scale, 1.0)
     errors = {
         name: float(abs(change[k] - expected[k]) / scale[k])

@@ -124,7 +124,7 @@ class BlockTridiagonalSystem(Protocol):
     mass: np.ndarray  # diagonal of M for the flat state (zeros: algebraic rows)
     damped: np.ndarray  # components whose Newton steps are limited (potentials, logs)
     weight: np.ndarray  # weight of each component in the error norm (0: not controlled)
-    logs: np.ndarray  # components that are log-concentrations (absolute error = rtol)
+    logs: np.ndarray  # components that are ln c, c in the unit of atol (error rtol + atol / c)
     nb: int  # number of blocks
     bs: int  # block size; banded part couples neighbouring blocks only
     pattern: tuple[np.ndarray, np.ndarray]  # (rows, cols) of the Jacobian values
@@ -336,14 +336,21 @@ def integrate_segment(
                 f"more than {max_steps} steps between t = {t0:g} s and {t1:g} s", t, "steps", yf
             )
         if outcome is not None and np.isfinite(err) and err <= 1.0:
-            t_prev, y_prev, q_prev = t, yf, q
-            t = target if last else t + h
-            yf, q = outcome[0], outcome[1]
-            if system.drift(t, yf) > 1e-2:
+            t_new = target if last else t + h
+            y_new = outcome[0]
+            if system.drift(t_new, y_new) > 1e-2:
                 # a linearly implicit step leaves nonlinear equilibria slightly off:
-                # restore them (algebraic unknowns only, so balances are untouched)
-                yf = _project(system, t, yf)
+                # restore them (algebraic unknowns only, so balances are untouched); a
+                # state too far off to be restored rejects the step like a large error
+                try:
+                    y_new = _project(system, t_new, y_new)
+                except (FloatingPointError, np.linalg.LinAlgError, ZeroDivisionError):
+                    err = np.inf
                 stats.projections += 1
+        if outcome is not None and np.isfinite(err) and err <= 1.0:
+            t_prev, y_prev, q_prev = t, yf, q
+            t = t_new
+            yf, q = y_new, outcome[1]
             if event is not None:
                 offset = event(t_prev, y_prev, t, yf)
                 if offset is not None:
@@ -450,11 +457,20 @@ def _rodas_step(
     y_new = y + _M_WEIGHTS @ us
     q_new = q + _M_WEIGHTS @ uqs
     # volume-weighted RMS: an L2 norm in space, so the many tiny cells at interfaces
-    # do not dominate step-size selection over the bulk they are a sliver of
+    # do not dominate step-size selection over the bulk they are a sliver of. A
+    # log-concentration L = ln c is held to the concentration tolerance translated into ln
+    # units, dc / c = rtol + atol / c: relative accuracy where c is well above atol, no
+    # more than atol's absolute accuracy where c is a trace.
     sel = system.weight > 0
     w = system.weight[sel]
-    scale = np.where(
-        system.logs[sel], rtol, atol + rtol * np.maximum(np.abs(y[sel]), np.abs(y_new[sel]))
-    )
-    err = float(np.sqrt(np.sum(w * (us[5][sel] / scale) ** 2) / np.sum(w)))
+    ys, ys_new = y[sel], y_new[sel]
+    scale = atol + rtol * np.maximum(np.abs(ys), np.abs(ys_new))
+    logs = system.logs[sel]
+    if logs.any():
+        top = np.maximum(np.maximum(ys[logs], ys_new[logs]), -700.0)
+        scale[logs] = rtol + atol * np.exp(-top)
+    with np.errstate(over="ignore", invalid="ignore"):
+        err = float(np.sqrt(np.sum(w * (us[5][sel] / scale) ** 2) / np.sum(w)))
+    if not np.isfinite(err):
+        err = np.inf
     return y_new, q_new, err

@@ -71,10 +71,11 @@ class Sampler:
             pending.append(_Sample(smp.time, row, node, smp.fraction, fresh))
         self.pending = sorted(pending, key=lambda s: s.time)
 
-    def apply(self, t: float, y: np.ndarray, q: np.ndarray) -> None:
+    def apply(self, t: float, y: np.ndarray, q: np.ndarray) -> bool:
         """Apply every sampling due at ``t`` (s) to the compartment states ``y`` and the
-        quadratures ``q`` in place."""
+        quadratures ``q`` in place; True when one was due (the state jumped)."""
         model = self.model
+        sampled = False
         m, nb = model.m, model.nbal
         while self.pending and abs(self.pending[0].time - t) <= self.tol:
             smp = self.pending.pop(0)
@@ -88,6 +89,8 @@ class Sampler:
             if self.withdrawn is None:
                 self.withdrawn = np.zeros((2, nb))
             self.withdrawn[smp.row] += net
+            sampled = True
+        return sampled
 
     def snapshot(self) -> np.ndarray | None:
         """A copy of the cumulative withdrawn amounts (None before the first sample)."""

@@ -17,7 +17,7 @@ import numpy as np
 
 from ionto.core.errors import ConfigError, SolverError
 from ionto.simulate.chemistry import H_PLUS
-from ionto.simulate.electrodes import reaction_of, schedule
+from ionto.simulate.electrodes import Piece, reaction_of, schedule
 from ionto.simulate.mesh import build_mesh
 from ionto.simulate.model import Model
 from ionto.simulate.problem import FARADAY, Problem, Segment
@@ -246,12 +246,50 @@ class _SegmentSystem:
         model.cycle = self.segment.cycle
         if self.nsys or self.nact or self.ncap:
             model.set_border(self.plasma(y))
-        fixed = model.equilibrate(z_state, self.current(t, y))
+        i = self.current(t, y)
+        fixed = model.equilibrate(z_state, i)
         if fixed is None:
             return None
         out = y.copy()
+        if self.voltage_mode:  # the potentials moved: find the current that keeps V(t)
+            held = self._hold_voltage(fixed, i, self.setpoint(t))
+            if held is None:
+                return None
+            fixed, out[self.nband] = held
         out[: self.nband] = fixed.ravel()
         return out
+
+    def _hold_voltage(
+        self, z_state: np.ndarray, i: float, volts: float
+    ) -> tuple[np.ndarray, float] | None:
+        """(Z, i) with the face potentials re-solved for the current i (A/m^2) at which
+        phi(0) - phi(L) equals ``volts`` (V): secant iteration on the nearly ohmic V(i),
+        to 1e-12 relative. None if it does not converge."""
+        model = self.model
+        state = z_state[:-1, 1:]
+        s = slice(model._s0, model._s1)
+
+        def volts_at(current: float) -> float:
+            model.fluxes(state, current)
+            return model.voltage_of(model.last_u)
+
+        scale = max(abs(volts), 1e-3)
+        try:
+            v0 = volts_at(i)
+            i1 = i * (1.0 + 1e-6) + 1e-9
+            for _ in range(30):
+                if abs(v0 - volts) <= 1e-12 * scale:
+                    out = z_state.copy()
+                    out[s, 0] = model.last_u[s]
+                    return out, i
+                v1 = volts_at(i1)
+                if v1 == v0:
+                    return None
+                i, i1 = i1, i1 + (volts - v1) * (i1 - i) / (v1 - v0)
+                v0 = v1
+        except FloatingPointError:
+            return None
+        return None
 
     def time_derivative(self, t: float, data: Any) -> tuple[np.ndarray, np.ndarray] | None:
         if self.slope == 0.0:
@@ -595,6 +633,23 @@ def segment_starts(problem: Problem) -> np.ndarray:
     return np.concatenate([[0.0], np.cumsum([seg.duration for seg in problem.control])])
 
 
+def _continues(before: Piece, after: Piece) -> bool:
+    """True when the control goes on without a jump from ``before`` into ``after``: the
+    same mode and setpoint at the boundary (a change of slope only), no pulse train, and
+    the electrodes' chemistry unchanged. The integrator then keeps its step size instead
+    of restarting from ``first_step``."""
+    a, b = before.segment, after.segment
+    level = max(abs(a.end), abs(b.start))
+    return (
+        a.mode == b.mode
+        and a.cycle is None
+        and b.cycle is None
+        and abs(a.end - b.start) <= 1e-12 * level
+        and before.left == after.left
+        and before.right == after.right
+    )
+
+
 def simulate(
     problem: Problem,
     progress: Callable[[float, float], None] | None = None,
@@ -638,9 +693,12 @@ def simulate(
     exposure = _Exposure(model)
     sampler = Sampler(problem, model, starts)  # withdraw-and-replace samples of a reservoir
     at_limit: list[list[float]] = []  # [start, end] of each stretch at a source limit
+    smooth = False  # the control and the state go on without a jump into the next piece
     for k, piece in enumerate(pieces):
         seg = piece.segment
         t0 = piece.t_start
+        if k > 0:
+            smooth = smooth and _continues(pieces[k - 1], piece)
         t1 = t0 + seg.duration if k + 1 < len(pieces) else t_end
         model.set_spent(piece.left, piece.right)
         slope = (seg.end - seg.start) / seg.duration
@@ -751,7 +809,7 @@ def simulate(
                     on_stop,
                     rtol,
                     atol,
-                    h if k == 0 and t_here == t0 else min(h, problem.solver.first_step),
+                    h if t_here == t0 and (k == 0 or smooth) else min(h, problem.solver.first_step),
                     stats,
                     max_steps=problem.solver.max_steps,
                     progress=report,
@@ -792,7 +850,9 @@ def simulate(
         y = z_state[:-1, 1:].copy()
         plasma = system.plasma(state).copy()
         i_now = system.current(t1, state)
-        sampler.apply(t1, y, q)
+        # the last step size carries into the next piece when nothing jumps at t1 (a
+        # change of slope only): no sample taken, no compliance switch, no held limit
+        smooth = not sampler.apply(t1, y, q) and switches == 0 and not capped
         stats.segments += 1
     wall = _time.perf_counter() - wall0
     result = Result.build(problem, model, before, after, stats, wall, events)
