@@ -245,10 +245,10 @@ def test_resting_skin_drives_the_source_to_its_compliance() -> None:
     activation (the default) the set current flows well below it."""
     stiff = predict(plan_of("lidocaine-forearm", prediction={"conductance_activation": False}))
     assert stiff.compliance_intervals and stiff.time_at_compliance > 60.0
-    # held within 0.5 %: the dense output grid shows the engine's compliance hold drift
-    # up to 40.15 V at 260 s (rtol 1e-3 bounds the concentrations, not this derived
-    # voltage); the 61 sparse times of earlier versions happened to miss it
-    assert np.abs(stiff.voltage).max() <= 40.0 * (1 + 5e-3)
+    # held within 0.1 %: an output voltage is re-solved from the output state's
+    # concentrations and current, so it carries the last step's residual in the face
+    # potentials (measured 40.015 V; 40.15 V before projections re-solved the current)
+    assert np.abs(stiff.voltage).max() <= 40.0 * (1 + 1e-3)
     assert stiff.exposure["charge density at the left (active) electrode [C/m^2]"] < 0.95 * (
         stiff.plan.protocol.charge.absolute / stiff.area
     )

@@ -101,6 +101,23 @@ class Speciation:
         self.unreactive = self.comp[self.unreactive_comp]
         self.nstate = self.m + self.r
         self._proj = self._constant_projection()
+        self._nu_log_t = self.nu[:, self._log].T.copy()
+        # per linear primary: the secondaries it enters with exponent 1 (a product), and
+        # the others with their exponents, for mass action (powers) and for its partial
+        # derivative (powers reduced by one for itself)
+        self._powers = [self._power_terms(self.nu[:, rho]) for rho in self._lin]
+        self._partial_powers = [
+            [self._power_terms(self.nu[:, q] - (1.0 if q == rho else 0.0)) for q in self._lin]
+            for rho in self._lin
+        ]
+
+    @staticmethod
+    def _power_terms(power: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(secondaries with exponent 1, secondaries with another positive or negative
+        nonzero exponent, those exponents) of one primary."""
+        ones = np.flatnonzero(power == 1.0)
+        others = np.flatnonzero((power != 0.0) & (power != 1.0))
+        return ones, others, power[others]
 
     def component_index(self, species: str) -> int | None:
         """Component whose primary is ``species`` (None for secondaries and the
@@ -127,15 +144,13 @@ class Speciation:
 
     def _secondary(self, var: np.ndarray, free: np.ndarray) -> np.ndarray:
         """Mass action: exp(log K + nu_log . ln c) * prod over linear primaries c^nu."""
-        out = np.exp(self.log_k + var[:, self._log] @ self.nu[:, self._log].T)
-        for rho in self._lin:
-            nu = self.nu[:, rho]
-            ones = np.flatnonzero(nu == 1.0)
+        out = np.exp(self.log_k + var[:, self._log] @ self._nu_log_t)
+        for k, rho in enumerate(self._lin):
+            ones, others, powers = self._powers[k]
             if ones.size:  # the usual case (a conjugate base): a product, no power
                 out[:, ones] *= free[:, rho, None]
-            others = np.flatnonzero((nu != 0.0) & (nu != 1.0))
             if others.size:
-                out[:, others] *= free[:, rho, None] ** nu[others]
+                out[:, others] *= free[:, rho, None] ** powers
         return out
 
     def _constant_projection(self) -> np.ndarray:
@@ -166,18 +181,15 @@ class Speciation:
         """c_s / c_rho computed without division: mass action with rho's exponent reduced
         by one (cells, s); rho is a linear (non-log) primary."""
         free = c[:, self.reactive]
-        var = np.empty_like(free)
-        var[:, self._log] = np.log(free[:, self._log])
-        var[:, self._lin] = free[:, self._lin]
-        out = np.exp(self.log_k + var[:, self._log] @ self.nu[:, self._log].T)
-        for q in self._lin:
-            power = self.nu[:, q] - (1.0 if q == rho else 0.0)
-            ones = np.flatnonzero(power == 1.0)
+        out = np.exp(self.log_k + np.log(free[:, self._log]) @ self._nu_log_t)
+        terms = self._partial_powers[int(np.flatnonzero(self._lin == rho)[0])]
+        for k, q in enumerate(self._lin):
+            ones, others, powers = terms[k]
             if ones.size:
                 out[:, ones] *= free[:, q, None]
-            others = np.flatnonzero((power > 0.0) & (power != 1.0))
-            if others.size:
-                out[:, others] *= free[:, q, None] ** power[others]
+            positive = powers > 0.0  # a zero exponent left after the reduction is 1
+            if np.any(positive):
+                out[:, others[positive]] *= free[:, q, None] ** powers[positive]
         return out
 
     def equilibrium_residual(self, state: np.ndarray, c: np.ndarray) -> np.ndarray:

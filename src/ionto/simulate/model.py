@@ -396,13 +396,14 @@ class Model:
         return da, di, dt
 
     def activation_columns(
-        self, g: int, z_state: np.ndarray, i: float
+        self, g: int, z_state: np.ndarray, i: float, c: np.ndarray | None = None
     ) -> tuple[np.ndarray, np.ndarray]:
         """Exact derivatives by the conduction state g of F (nc + 1, bs) and of the
         quadrature rates. The state changes only the faces touching its layer: their
         resistance r = r_a / g_a + r_b / g_b (g = 1 + gain a) sets D/d = 1/r and the
         drift r, and each such face's Scharfetter-Gummel flux is differentiated in r
-        (a handful of faces instead of two whole residuals by central differences)."""
+        (a handful of faces instead of two whole residuals by central differences).
+        ``c``: the species concentrations (nc, n) of ``z_state`` when already known."""
         m = self.m
         col = np.zeros((self.nc + 1, self.bs))
         qcol = np.zeros(self.quadrature_size())
@@ -419,7 +420,8 @@ class Model:
         r = self.drift[faces]
         d_over = self.d_over[faces]
         d_d_over = -_ratio(dr, r * r)  # an immobile species (r = 0) has no flux
-        c = self.full(z_state[:-1, 1:])
+        if c is None:
+            c = self.full(z_state[:-1, 1:])
         ext = np.empty((self.nc + 2, self.n))
         ext[0], ext[-1], ext[1:-1] = self.left.c, self.right.c, c
         c_a, c_b = ext[faces], ext[faces + 1]
@@ -695,27 +697,50 @@ class Model:
 
     def equilibrate(self, z_state: np.ndarray, i: float) -> np.ndarray | None:
         """Z with the fast equilibria restored in the compartments where they drifted
-        (their totals kept, so every balance is untouched) and the face potentials
-        re-solved for the new concentrations: the cheap, local projection after a
-        linearly implicit step. None if a local solve fails."""
+        by more than 1e-4 of their totals (1 % of the drift that calls for a projection;
+        the totals are kept, so every balance is untouched) and the potentials of those
+        compartments' faces re-solved for the new concentrations: the cheap, local
+        projection after a linearly implicit step. None if a local solve fails."""
         state = z_state[:-1, 1:]
         c = self.full(state)
         res = self.spec.equilibrium_residual(state, c)
         scale = np.abs(c) @ np.abs(self.spec.A[self.spec.reactive_comp]).T + 1e-12
-        rows = np.flatnonzero(np.max(np.abs(res) / scale, axis=1) > 1e-8)
+        rows = np.flatnonzero(np.max(np.abs(res) / scale, axis=1) > 1e-4)
         out = z_state.copy()
-        if rows.size:
-            fixed = self.spec.equilibrate(state[rows], self.fixed_charge[rows])
-            if fixed is None:
-                return None
-            out[rows, 1:] = fixed
-        self._u_guess = z_state[self._s0 : self._s1, 0].copy()
-        try:
-            self.fluxes(out[:-1, 1:], i)
-        except FloatingPointError:
+        if not rows.size:
+            return out
+        fixed = self.spec.equilibrate(state[rows], self.fixed_charge[rows])
+        if fixed is None:
             return None
-        out[self._s0 : self._s1, 0] = self.last_u[self._s0 : self._s1]
+        out[rows, 1:] = fixed
+        # only the faces of the re-solved compartments see new concentrations (face f is
+        # the left face of compartment f)
+        faces = np.union1d(rows, rows + 1)
+        faces = faces[(faces >= self._s0) & (faces < self._s1)]
+        if faces.size:
+            try:
+                out[faces, 0] = self._face_potentials(out[:-1, 1:], i, faces, z_state[faces, 0])
+            except FloatingPointError:
+                return None
         return out
+
+    def _face_potentials(
+        self, state: np.ndarray, i: float, faces: np.ndarray, u0: np.ndarray
+    ) -> np.ndarray:
+        """Scaled potential steps u of the given solved faces (ascending) from the
+        current condition at current density i (A/m^2), for compartment states ``state``
+        (nc, m + r), starting from ``u0``."""
+        near = np.union1d(faces - 1, faces)
+        near = near[(near >= 0) & (near < self.nc)]
+        ext = self._ext.copy()
+        ext[near + 1] = self.spec.concentrations(state[near], self.fixed_charge[near])
+        target = self._targets(i)
+        if isinstance(target, np.ndarray):
+            target = target[faces - self._s0]
+        drift = self.drift[faces] * (self.eo * i)
+        return solve_face_potential(
+            ext[faces], ext[faces + 1], self.d_over[faces], drift, self.z, target, u0
+        )
 
     def damped_mask(self) -> np.ndarray:
         """Components of Z whose Newton steps are limited: potential steps and log
@@ -972,6 +997,7 @@ class Model:
         q_i[self.nbal : 2 * self.nbal] = dbal[-1]
         data = {"ca": ca, "cb": cb, "cu": cu, "ga": ga, "gb": gb, "gu": gu}
         data["vk"] = self._vk.copy()  # exchange at the linearisation point (perfusion)
+        data["c"] = c  # species concentrations at the linearisation point
         data["F_i"] = f_i.ravel()
         data["q_i"] = q_i
         if self.r:

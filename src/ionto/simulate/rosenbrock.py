@@ -200,20 +200,46 @@ class _BandAssembler:
 def _bordered_solver(
     lu: BandedLU, lin: Linearization, nband: int, shift: np.ndarray
 ) -> Callable[[np.ndarray], np.ndarray]:
-    """Solver of [[A, -Bc], [-Br, diag(shift) - Dc]] x = rhs, A being the factored banded
-    part (its shift minus the banded Jacobian) and Bc, Br, Dc the border of ``lin``
-    (Schur complement on the k border unknowns)."""
+    """Solver of [[A, -Bc], [-Br, M]] x = rhs, M = diag(shift) - Dc, A being the factored
+    banded part (its shift minus the banded Jacobian) and Bc, Br, Dc the border of
+    ``lin``: a Schur complement on the border unknowns.
+
+    Border unknowns whose rows do not involve the banded unknowns (Br = 0) nor the other
+    border unknowns (a conduction or perfusion state driven by the current alone) are
+    solved first from their own rows, and their columns enter the banded solve as a known
+    right-hand side; only the rest need A^-1 Bc, one banded solve per column per step."""
     if lin.border_col is None or lin.border_row is None:
         return lu.solve
-    row = lin.border_row
-    x2 = lu.solve_many(lin.border_col)
-    corner = lin.border_corner if lin.border_corner is not None else np.zeros((len(row),) * 2)
-    schur = np.diag(shift) - corner - row @ x2
+    row, col = lin.border_row, lin.border_col
+    k = row.shape[0]
+    corner = lin.border_corner if lin.border_corner is not None else np.zeros((k, k))
+    mat = np.diag(shift) - corner
+    first = ~np.any(row != 0.0, axis=1)
+    rest = ~first
+    if not first.any() or np.any(mat[np.ix_(first, rest)] != 0.0):
+        first = np.zeros(k, dtype=bool)
+        rest = ~first
+    col_first = col[:, first]
+    m_rest_first = mat[np.ix_(rest, first)]
+    row_rest = row[rest]
+    x2 = lu.solve_many(col[:, rest]) if rest.any() else np.zeros((nband, 0))
+    # the border blocks are a few unknowns: inverted once per factorisation, every stage's
+    # border solve is then a few small products
+    inv_first = np.linalg.inv(mat[np.ix_(first, first)]) if first.any() else None
+    inv_schur = np.linalg.inv(mat[np.ix_(rest, rest)] - row_rest @ x2) if rest.any() else None
 
     def solve(rhs: np.ndarray) -> np.ndarray:
-        x1 = lu.solve(rhs[:nband])
-        xi = np.linalg.solve(schur, rhs[nband:] + row @ x1)
-        return np.concatenate([x1 + x2 @ xi, xi])
+        r1, r2 = rhs[:nband], rhs[nband:]
+        xi = np.empty(k)
+        if inv_first is not None:
+            xi[first] = inv_first @ r2[first]
+            r1 = r1 + col_first @ xi[first]
+        x1 = lu.solve(r1)
+        if inv_schur is not None:
+            xi_rest = inv_schur @ (r2[rest] - m_rest_first @ xi[first] + row_rest @ x1)
+            xi[rest] = xi_rest
+            x1 = x1 + x2 @ xi_rest
+        return np.concatenate([x1, xi])
 
     return solve
 

@@ -148,7 +148,7 @@ class _SegmentSystem:
                 cols[:, k], qcols[:, k], pcols[:, k] = col.ravel(), qcol, pcol
                 continue
             if k < self.nact:  # conduction: no plasma term
-                col, qcol = model.activation_columns(k, z_state, i)
+                col, qcol = model.activation_columns(k, z_state, i, data.get("c"))
                 cols[:, k], qcols[:, k] = col.ravel(), qcol
                 continue
             # activation in [0, 1]; a charge step of 1 uV across the layer
@@ -694,6 +694,7 @@ def simulate(
     sampler = Sampler(problem, model, starts)  # withdraw-and-replace samples of a reservoir
     at_limit: list[list[float]] = []  # [start, end] of each stretch at a source limit
     smooth = False  # the control and the state go on without a jump into the next piece
+    carried: np.ndarray | None = None  # the flat state at the end of the previous piece
     for k, piece in enumerate(pieces):
         seg = piece.segment
         t0 = piece.t_start
@@ -731,7 +732,13 @@ def simulate(
                 sub = Segment(t1 - t_here, i_set(t_here), i_set(t1), seg.mode)
             system = _SegmentSystem(model, sub, t_here)
             try:
-                state, i_now = system.initial_state(model, y, plasma, None, i_now)
+                if smooth and t_here == t0 and carried is not None:
+                    # nothing jumped: the last state of the previous piece is as consistent
+                    # as any state between two steps
+                    state, i_now = carried, system.current(t_here, carried)
+                    model.set_border(plasma)
+                else:
+                    state, i_now = system.initial_state(model, y, plasma, None, i_now)
             except (FloatingPointError, ValueError, ZeroDivisionError) as exc:
                 raise SolverError(
                     f"no consistent state at the start of control piece {k + 1} ({exc})",
@@ -850,6 +857,7 @@ def simulate(
         y = z_state[:-1, 1:].copy()
         plasma = system.plasma(state).copy()
         i_now = system.current(t1, state)
+        carried = state
         # the last step size carries into the next piece when nothing jumps at t1 (a
         # change of slope only): no sample taken, no compliance switch, no held limit
         smooth = not sampler.apply(t1, y, q) and switches == 0 and not capped
