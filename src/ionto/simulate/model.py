@@ -715,8 +715,9 @@ class Model:
         out[rows, 1:] = fixed
         # only the faces of the re-solved compartments see new concentrations (face f is
         # the left face of compartment f)
-        faces = np.union1d(rows, rows + 1)
-        faces = faces[(faces >= self._s0) & (faces < self._s1)]
+        touched = np.zeros(self.nc + 1, dtype=bool)  # (np.union1d would import numpy.ma)
+        touched[rows] = touched[rows + 1] = True
+        faces = np.flatnonzero(touched[self._s0 : self._s1]) + self._s0
         if faces.size:
             try:
                 out[faces, 0] = self._face_potentials(out[:-1, 1:], i, faces, z_state[faces, 0])
@@ -730,8 +731,9 @@ class Model:
         """Scaled potential steps u of the given solved faces (ascending) from the
         current condition at current density i (A/m^2), for compartment states ``state``
         (nc, m + r), starting from ``u0``."""
-        near = np.union1d(faces - 1, faces)
-        near = near[(near >= 0) & (near < self.nc)]
+        touched = np.zeros(self.nc + 1, dtype=bool)  # compartments f - 1 and f of face f
+        touched[faces - 1] = touched[faces] = True  # (face 0's -1 lands on nc: dropped)
+        near = np.flatnonzero(touched[: self.nc])
         ext = self._ext.copy()
         ext[near + 1] = self.spec.concentrations(state[near], self.fixed_charge[near])
         target = self._targets(i)
