@@ -1,6 +1,6 @@
 """Scenario files: the TOML input format, validated and converted to a :class:`Problem`.
 
-The format is documented in ``docs/input-format.md``; ``benchmarks/R1.toml`` is a complete
+The format is documented in ``docs/scenarios.md``; ``benchmarks/R1.toml`` is a complete
 example. Every dimensional value is a pint string (``"20 um"``, ``"0.5 mA/cm^2"``) whose
 dimension is checked; the result is the frozen, SI-only :class:`ionto.simulate.problem.Problem`.
 All problems are reported as :class:`ionto.core.errors.ConfigError` naming the field path.
