@@ -46,5 +46,5 @@ def test_toml_examples_parse(where: str, text: str, tmp_path: Path) -> None:
 
 def test_documented_r1_file_is_the_real_one() -> None:
     shown = [text for where, text in _blocks("toml") if "R1: anodal lidocaine" in text]
-    assert shown, "docs/input-format.md shows benchmarks/R1.toml in full"
+    assert shown, "docs/scenarios.md shows benchmarks/R1.toml in full"
     assert shown[0].strip() == (ROOT / "benchmarks" / "R1.toml").read_text().strip()

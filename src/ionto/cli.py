@@ -190,7 +190,7 @@ def _root(
 
 @app.command()
 def simulate(
-    file: Annotated[Path, typer.Argument(help="Scenario TOML file (see docs/input-format.md).")],
+    file: Annotated[Path, typer.Argument(help="Scenario TOML file (see docs/scenarios.md).")],
     json_output: Annotated[
         bool, typer.Option("--json", help="Print reports and summary as one JSON object.")
     ] = False,

@@ -2,7 +2,9 @@
 
 Cells start at ``min_cell`` next to each layer interface and outer boundary and grow
 linearly with the distance from it (a geometric progression of ratio ``growth``) up to the
-layer's largest cell size, so every interface is a face. Lengths are in metres.
+layer's largest cell size, so every interface is a face. Both sizes may be set per layer
+(``MeshSpec.layers``): each layer then grades from its own ``min_cell`` at both of its
+ends, so the two cells that meet at an interface may differ. Lengths are in metres.
 """
 
 from __future__ import annotations
@@ -55,11 +57,15 @@ def build_mesh(problem: Problem, refine: float = 1.0) -> Mesh:
     """Mesh for a problem; ``refine`` > 1 divides every cell size by that factor (used in
     convergence studies: refine=2 halves all cells)."""
     spec: MeshSpec = problem.mesh
-    h_min = spec.min_cell / refine
+    names = {layer.name for layer in problem.layers}
+    unknown = [m.name for m in spec.layers if m.name not in names]
+    if unknown:
+        raise ValueError(f"mesh settings for unknown layers: {', '.join(unknown)}")
     growth = 1.0 + (spec.growth - 1.0) / refine
     pieces: list[np.ndarray] = []
     for layer, (a, b) in zip(problem.layers, problem.layer_bounds(), strict=True):
-        h_max = (layer.max_cell if layer.max_cell is not None else spec.max_cell) / refine
+        smallest, largest = spec.cells(layer)
+        h_min, h_max = smallest / refine, largest / refine
         faces = _layer_faces(a, b, h_min, max(h_max, h_min), growth)
         pieces.append(faces if not pieces else faces[1:])
     faces = np.concatenate(pieces)

@@ -249,13 +249,40 @@ class Segment:
 
 
 @dataclass(frozen=True)
+class LayerMesh:
+    """The mesh of one layer, by name: ``min_cell`` (m), the cell size at both of the
+    layer's own ends, and ``max_cell`` (m), its largest cell; None keeps the default (the
+    layer's own ``Layer.max_cell``, then the global :class:`MeshSpec` value)."""
+
+    name: str
+    min_cell: float | None = None
+    max_cell: float | None = None
+
+
+@dataclass(frozen=True)
 class MeshSpec:
     """Non-uniform mesh: cells of ``min_cell`` (m) at every interface and boundary growing
-    geometrically by ``growth`` up to ``max_cell`` (m) inside layers."""
+    geometrically by ``growth`` up to ``max_cell`` (m) inside layers. ``layers``: per-layer
+    settings (:class:`LayerMesh`) that override both sizes inside the named layers; at an
+    interface each layer grades from its own ``min_cell``."""
 
     min_cell: float
     max_cell: float
     growth: float = 1.2
+    layers: tuple[LayerMesh, ...] = ()
+
+    def cells(self, layer: Layer) -> tuple[float, float]:
+        """(smallest, largest) cell size (m) of ``layer``: its :class:`LayerMesh` entry,
+        else its own ``max_cell``, else the global values."""
+        own = next((m for m in self.layers if m.name == layer.name), None)
+        h_min = self.min_cell
+        h_max = layer.max_cell if layer.max_cell is not None else self.max_cell
+        if own is not None:
+            if own.min_cell is not None:
+                h_min = own.min_cell
+            if own.max_cell is not None:
+                h_max = own.max_cell
+        return h_min, h_max
 
 
 @dataclass(frozen=True)

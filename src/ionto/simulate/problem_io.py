@@ -27,6 +27,7 @@ from ionto.simulate.problem import (
     FixedBoundary,
     Hyperaemia,
     Layer,
+    LayerMesh,
     MeshSpec,
     NoFluxBoundary,
     Problem,
@@ -40,7 +41,7 @@ from ionto.simulate.problem import (
     Systemic,
 )
 
-FORMAT_VERSION = 9
+FORMAT_VERSION = 10
 
 
 def problem_to_dict(problem: Problem) -> dict[str, Any]:
@@ -117,7 +118,12 @@ def problem_from_dict(data: dict[str, Any]) -> Problem:
             Segment(**{**s, "cycle": None if s.get("cycle") is None else tuple(s["cycle"])})
             for s in data["control"]
         ),
-        mesh=MeshSpec(**data["mesh"]),
+        mesh=MeshSpec(
+            **{
+                **data["mesh"],
+                "layers": tuple(LayerMesh(**m) for m in data["mesh"]["layers"]),
+            }
+        ),
         temperature=data["temperature"],
         smoothing=data["smoothing"],
         electroosmotic_coefficient=data["electroosmotic_coefficient"],

@@ -1,6 +1,6 @@
 """Scenario files: the TOML input format, validated and converted to a :class:`Problem`.
 
-The format is documented in ``docs/input-format.md``; ``benchmarks/R1.toml`` is a complete
+The format is documented in ``docs/scenarios.md``; ``benchmarks/R1.toml`` is a complete
 example. Every dimensional value is a pint string (``"20 um"``, ``"0.5 mA/cm^2"``) whose
 dimension is checked; the result is the frozen, SI-only :class:`ionto.simulate.problem.Problem`.
 All problems are reported as :class:`ionto.core.errors.ConfigError` naming the field path.
@@ -300,12 +300,22 @@ class ControlIn(StrictModel):
     averaged: bool | None = None
 
 
+class LayerMeshIn(StrictModel):
+    """``[mesh.layers.<name>]``: one layer's cell size at both of its ends (``min_cell``)
+    and its largest cell (``max_cell``); an unset key keeps the default."""
+
+    min_cell: Length | None = None
+    max_cell: Length | None = None
+
+
 class MeshIn(StrictModel):
-    """``[mesh]``: smallest cell at interfaces, largest inside layers, growth ratio."""
+    """``[mesh]``: smallest cell at interfaces, largest inside layers, growth ratio, and
+    per-layer sizes by layer name (``layers``, any layer of the problem)."""
 
     min_cell: Length = 0.1e-6
     max_cell: Length = 20e-6
     growth: Growth = MeshSpec.growth
+    layers: dict[str, LayerMeshIn] = Field(default_factory=dict)
 
 
 class SolverIn(StrictModel):

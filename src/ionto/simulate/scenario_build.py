@@ -14,7 +14,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
 
-from ionto.core.config import key_path, suggest
+from ionto.core.config import field_path, key_path, suggest
 from ionto.core.errors import ConfigError
 from ionto.core.units import format_si, parse_quantity, round_si
 from ionto.simulate.problem import (
@@ -28,6 +28,7 @@ from ionto.simulate.problem import (
     FixedBoundary,
     Hyperaemia,
     Layer,
+    LayerMesh,
     MeshSpec,
     NoFluxBoundary,
     Problem,
@@ -231,12 +232,23 @@ def _layers(
                     "one of: " + (", ".join(sorted(reaction_names)) or "(no [[reactions]])"),
                     f"unknown reaction {name!r}{suggest(name, reaction_names)}",
                 )
-        if layer.max_cell is not None and layer.max_cell < s.mesh.min_cell:
+        own = s.mesh.layers.get(layer.name)
+        if layer.max_cell is not None and own is not None and own.max_cell is not None:
+            raise ConfigError(
+                _mesh_field(layer.name, "max_cell"),
+                format_si(own.max_cell, "m"),
+                "m",
+                f"unset, as {path}.max_cell gives it",
+                f"layer {layer.name!r} has a max_cell in {path} and in [mesh.layers]; "
+                "give it in one place only",
+            )
+        h_min, source = _min_cell(s, layer.name)
+        if layer.max_cell is not None and layer.max_cell < h_min:
             raise ConfigError(
                 f"{path}.max_cell",
                 format_si(layer.max_cell, "m"),
                 "m",
-                f">= mesh.min_cell = {format_si(s.mesh.min_cell, 'm')}",
+                f">= {source} = {format_si(h_min, 'm')}",
             )
         ctx.check_electroneutral(
             layer.initial, layer.fixed_charge, f"{path}.initial", f"layer {layer.name!r}"
@@ -570,7 +582,22 @@ def _systemic(s: Scenario, ctx: Context) -> tuple[Systemic, ...]:
     return tuple(out)
 
 
-def _mesh(s: Scenario) -> MeshSpec:
+def _mesh_field(name: str, key: str | None = None) -> str:
+    """``mesh.layers.<name>`` (or ``mesh.layers["odd name"]``), then ``.key``."""
+    return field_path(["mesh", "layers", name, *([key] if key else [])])
+
+
+def _min_cell(s: Scenario, name: str) -> tuple[float, str]:
+    """The smallest cell (m) of layer ``name`` and the field that sets it."""
+    own = s.mesh.layers.get(name)
+    if own is not None and own.min_cell is not None:
+        return own.min_cell, _mesh_field(name, "min_cell")
+    return s.mesh.min_cell, "mesh.min_cell"
+
+
+def _mesh(s: Scenario, ctx: Context) -> MeshSpec:
+    """``[mesh]`` with its per-layer entries, whose names must be layers of the problem
+    (the generated skin, body and indifferent layers included)."""
     m = s.mesh
     if m.min_cell > m.max_cell:
         raise ConfigError(
@@ -579,7 +606,51 @@ def _mesh(s: Scenario) -> MeshSpec:
             "m",
             f"<= mesh.max_cell = {format_si(m.max_cell, 'm')}",
         )
-    return MeshSpec(m.min_cell, m.max_cell, m.growth)
+    entries = []
+    for name, own in m.layers.items():
+        ctx.layer(name, _mesh_field(name))
+        skin_max = s.skin is not None and s.skin.max_cell is not None
+        if own.max_cell is not None and skin_max and name in ("dermis", "indifferent_dermis"):
+            raise ConfigError(
+                _mesh_field(name, "max_cell"),
+                format_si(own.max_cell, "m"),
+                "m",
+                "unset, as skin.max_cell gives it",
+                f"layer {name!r} has a max_cell in [skin] and in [mesh.layers]; give it in "
+                "one place only",
+            )
+        entries.append(LayerMesh(name, own.min_cell, own.max_cell))
+    return MeshSpec(m.min_cell, m.max_cell, m.growth, tuple(entries))
+
+
+def _check_layer_meshes(mesh: MeshSpec, layers: Sequence[Layer]) -> None:
+    """Every layer with a ``[mesh.layers]`` entry has min_cell <= max_cell once the
+    defaults (its own max_cell, the global values) are filled in."""
+    by_name = {layer.name: layer for layer in layers}
+    for own in mesh.layers:
+        layer = by_name[own.name]
+        h_min, h_max = mesh.cells(layer)
+        if h_min <= h_max:
+            continue
+        if own.min_cell is not None:
+            if own.max_cell is not None:
+                source = _mesh_field(own.name, "max_cell")
+            elif layer.max_cell is not None:
+                source = f"the max_cell of layer {own.name!r}"
+            else:
+                source = "mesh.max_cell"
+            raise ConfigError(
+                _mesh_field(own.name, "min_cell"),
+                format_si(h_min, "m"),
+                "m",
+                f"<= {source} = {format_si(h_max, 'm')}",
+            )
+        raise ConfigError(
+            _mesh_field(own.name, "max_cell"),
+            format_si(h_max, "m"),
+            "m",
+            f">= mesh.min_cell = {format_si(h_min, 'm')}",
+        )
 
 
 def _skin(
@@ -861,7 +932,7 @@ def build_problem(s: Scenario) -> Problem:
             side for side in ("left", "right") if getattr(s.boundary, side).type == "reservoir"
         ),
     )
-    mesh = _mesh(s)
+    mesh = _mesh(s, ctx)
     reactions = _reactions(s, ctx)
     layers = _layers(s, ctx, {r.name for r in reactions}) + skin_layers
     exchange = _exchange(s, ctx)
@@ -904,6 +975,7 @@ def build_problem(s: Scenario) -> Problem:
                 "an electrode: 'electrode', or 'reservoir' with an electrode",
                 "with [circuit], [boundary.right] is the indifferent electrode",
             )
+    _check_layer_meshes(mesh, layers)
     left = _boundary(s, "left", ctx)
     right = _boundary(s, "right", ctx, right_area)
     segments = control_segments(s)

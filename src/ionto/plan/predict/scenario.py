@@ -1,4 +1,4 @@
-"""A plan as a scenario in ionto's own scenario format (docs/input-format.md).
+"""A plan as a scenario in ionto's own scenario format (docs/scenarios.md).
 
 :func:`plan_scenario` builds the same dictionary a scenario TOML file would hold and
 validates it through the scenario loader (:func:`ionto.simulate.scenario.problem_from_dict`),

@@ -1,6 +1,6 @@
 """The ``[validation]`` table of a scenario file: what it predicts, what it is compared with.
 
-A validation scenario is an ordinary scenario file (``docs/input-format.md``) with one more
+A validation scenario is an ordinary scenario file (``docs/scenarios.md``) with one more
 table (documented in ``docs/validation.md``)::
 
     [validation]
