@@ -52,6 +52,11 @@ for _s in range(6):
     _C_MATRIX[_s, :_s] = C[_s]
 _M_WEIGHTS = np.array([*A[5], 1.0])  # y1 = y0 + sum m_i U_i (stiffly accurate)
 D = (0.25, -0.1043, 0.1035, -0.0362, 0.0, 0.0)
+# safety factor of the step-size controller (Hairer's rodas: 0.9). Over the 31 scenarios of
+# examples/, examples/validation/ and benchmarks/ (R2 aside) 0.85 takes as many step
+# attempts as 0.9 (2120 against 2118) with a quarter fewer rejected steps (95 against 126);
+# 0.8 takes 3 % more.
+SAFETY = 0.85
 
 
 class StepFailure(RuntimeError):
@@ -394,9 +399,9 @@ def integrate_segment(
             stats.steps += 1
             if progress is not None:
                 progress(t)
-            quot = min(5.0, max(1.0 / 6.0, max(err, 1e-10) ** 0.25 / 0.9))
+            quot = min(5.0, max(1.0 / 6.0, max(err, 1e-10) ** 0.25 / SAFETY))
             if h_acc > 0.0:
-                gus = (h_acc / h) * (max(err, 1e-10) ** 2 / err_acc) ** 0.25 / 0.9
+                gus = (h_acc / h) * (max(err, 1e-10) ** 2 / err_acc) ** 0.25 / SAFETY
                 quot = max(quot, min(5.0, max(1.0 / 6.0, gus)))
             h_acc, err_acc = h, max(1e-2, err)
             h_next = h / quot
@@ -412,7 +417,7 @@ def integrate_segment(
         else:
             stats.rejected += 1
             rejected_last = True
-            fac = 0.9 * (err**-0.25) if np.isfinite(err) else 0.1
+            fac = SAFETY * (err**-0.25) if np.isfinite(err) else 0.1
             h *= min(0.5, max(0.1, fac))
             if h < 1e-14 * max(1.0, abs(t)):
                 raise StepFailure(
