@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import NoReturn
 
 import pytest
 from typer.testing import CliRunner
@@ -28,6 +29,27 @@ def test_bench_r1_json_is_one_object(monkeypatch: pytest.MonkeyPatch, tmp_path: 
     assert list(values) == R1_KEYS
     assert all(isinstance(v, float) for v in values.values())
     assert 0 < values["t_Lid_1200"] < 1
+
+
+def test_bench_prepare_caches_the_problem_without_running(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    cache = tmp_path / "cache"
+    monkeypatch.setenv("IONTO_CACHE_DIR", str(cache))
+    monkeypatch.delenv("IONTO_NO_CACHE", raising=False)
+    result = runner.invoke(app, ["bench", "session", "--prepare"])
+    assert result.exit_code == 0, result.stderr
+    assert "validated and cached" in result.stdout and "{" not in result.stdout
+    (entry,) = cache.glob("*.json")
+    # the fast path of ``ionto bench session --json`` reads exactly this entry
+    from ionto.simulate.problem_io import cached_problem
+
+    def refuse(path: Path) -> NoReturn:
+        raise AssertionError("the prepared problem should come from the cache")
+
+    problem = cached_problem(ROOT / "benchmarks" / "session.toml", refuse)
+    assert problem.title.startswith("DEX-P session")
+    assert entry.stat().st_size > 0
 
 
 def test_simulate_example_outputs(tmp_path: Path) -> None:

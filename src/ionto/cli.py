@@ -286,6 +286,14 @@ def bench(
     json_output: Annotated[
         bool, typer.Option("--json", help="Print only the report values as one JSON object.")
     ] = False,
+    prepare: Annotated[
+        bool,
+        typer.Option(
+            "--prepare",
+            help="Only validate the file and store it in the scenario cache, so the next "
+            "run starts without pint and pydantic (make venv prepares every benchmark).",
+        ),
+    ] = False,
 ) -> None:
     """Run a reference benchmark and print its report values."""
     with _user_errors():
@@ -295,6 +303,9 @@ def bench(
         from ionto.simulate.scenario import load_problem
 
         problem = cached_problem(path, load_problem)
+    if prepare:
+        typer.echo(f"{name}: {path} validated and cached")
+        return
     with _user_errors():
         start = time.perf_counter()
         result = _run(problem)
