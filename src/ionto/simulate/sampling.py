@@ -7,7 +7,9 @@ same volume of fresh solution added: the reservoir's component totals c become
 quantity, mol/m^2) is counted as flow out of that end of the stack (the left end's
 inflow falls, the right end's outflow rises), so every balance and the charge balance
 stay closed, and it is accumulated for the "withdrawn" report. The free concentrations
-of an end with equilibria are solved again at the next segment's consistent start.
+of an end with equilibria are solved again at the next segment's consistent start; the
+fresh solution has the reservoir's ``initial_pH`` (its proton total is what that pH
+implies, as for the initial contents).
 Laboratories report the cumulative amount permeated as the amount now in the receptor
 plus everything withdrawn with the samples: the "amount" report of the reservoir plus
 the "withdrawn" report.
@@ -67,6 +69,13 @@ class Sampler:
                 raise ConfigError(f"{where}.fresh", unknown[0], None, "one of: " + ", ".join(comp))
             fresh = np.array([smp.fresh.get(name, 0.0) for name in comp])
             row = 0 if smp.side == "left" else 1
+            end_model = model.left if row == 0 else model.right
+            if model.r and np.isfinite(end_model.ph):
+                # the fresh solution has the reservoir's initial pH: its proton total is
+                # what that pH implies with the other totals (as for the initial contents)
+                fresh = model.spec.state_from(
+                    fresh[None, :], np.array([end_model.x_charge]), np.array([end_model.ph])
+                )[0, : model.m]
             node = 0 if row == 0 else model.nc - 1
             pending.append(_Sample(smp.time, row, node, smp.fraction, fresh))
         self.pending = sorted(pending, key=lambda s: s.time)
