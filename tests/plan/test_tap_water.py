@@ -187,3 +187,19 @@ def test_defaults_file_checks_the_carbonate_system(tmp_path: Path) -> None:
     missing.write_text("\n".join(ln for ln in text.splitlines() if not ln.startswith('"CO3--"')))
     with pytest.raises(ConfigError, match="CO3--"):
         Defaults.load(missing)
+
+
+def test_the_example_passes_with_typical_water_and_not_without_a_buffer() -> None:
+    """tap-water-palms.toml with the default 2 mM: accepted, the cathode's palm above the
+    pH 8 a buffered electrode holds (a warning); unbuffered water is refused (pH > 10)."""
+    from ionto.plan.predict.checks import SimulationCheck
+    from ionto.plan.safety import check_plan
+
+    typical = check_plan(plan_of("tap-water-palms"), extra=[SimulationCheck()])
+    assert not typical.refused
+    ph = [f for f in typical.findings if f.id == "sim.ph"]
+    assert [f.severity for f in ph] == ["warning"] and "indifferent" in ph[0].message
+    plain = plan_of("tap-water-palms", prediction={"tap_water_alkalinity": "0 mM"})
+    unbuffered = check_plan(plain, extra=[SimulationCheck()])
+    assert unbuffered.refused
+    assert any(f.id == "sim.ph" and f.severity == "error" for f in unbuffered.findings)
