@@ -15,8 +15,9 @@ from ionto.core.errors import ConfigError
 from ionto.plan.library import builtin_library
 from ionto.plan.predict.defaults import DEFAULTS_FILE, Defaults, builtin_defaults
 from ionto.plan.predict.run import Prediction, predict
-from ionto.plan.predict.scenario import plan_scenario
+from ionto.plan.predict.scenario import plan_scenario, scenario_toml
 from ionto.plan.predict.tap_water import Carbonate, TapWater
+from ionto.simulate.scenario import load_problem, problem_from_dict
 
 pytestmark = pytest.mark.engine
 
@@ -74,11 +75,14 @@ def test_speciation_holds_the_alkalinity_and_the_mass_action() -> None:
     assert chloride == pytest.approx(3.0, abs=2e-3)
 
 
-def test_tap_water_scenario_carries_the_carbonate_system() -> None:
+def test_tap_water_scenario_carries_the_carbonate_system(tmp_path: Path) -> None:
     d = builtin_defaults()
     c = d.carbonate()
     scenario = plan_scenario(plan_of("tap-water-palms"))
     data = scenario.data
+    path = tmp_path / "scenario.toml"  # a scenario file that runs on its own
+    path.write_text(scenario_toml(scenario))
+    assert load_problem(path) == problem_from_dict(data)
     species = {s["name"]: s for s in data["species"]}
     assert species["HCO3-"]["charge"] == -1 and species["CO3--"]["charge"] == -2
     assert species["CO2"]["charge"] == 0

@@ -19,6 +19,9 @@ with ``ionto simulate``. What goes in:
   the electrode in it, behind an unstirred layer); the indifferent one the same way, on
   a pad of saline (tap water for tap-water plans) at its own area and body site
   (``[circuit.indifferent]``);
+* **tap water** (a plan whose substance is tap water): NaCl plus its carbonate
+  alkalinity as NaHCO3 with the carbonate system in fast equilibrium
+  (:mod:`ionto.plan.predict.tap_water`), in both trays and under both electrodes;
 * the **site**: the skin type and the nearest parameterised body site (``[skin]``), the
   physiology switches (conductance activation, hyperaemia, SC capacitance; defaults in
   ``plan/data/prediction.toml [physiology]``), the body between the sites;
