@@ -279,7 +279,8 @@ def test_a_tray_is_a_well_mixed_bath_of_the_stated_volume() -> None:
         boundary = data["boundary"][side]
         assert boundary["type"] == "reservoir" and boundary["electrode"] == "inert"
         assert float(boundary["volume"].split()[0]) == pytest.approx(volume)
-        assert boundary["initial"] == {"Na+": "3 mol/m^3"}  # tap water
+        assert boundary["initial"]["Na+"] == "5 mol/m^3"  # tap water: 3 mM NaCl, 2 mM NaHCO3
+        assert "CO3--" in boundary["initial"]  # its carbonate (tests/plan/test_tap_water.py)
     assert float(data["layers"][0]["thickness"].split()[0]) == pytest.approx(layer)
     pad = data["circuit"]["indifferent"]["layers"][0]
     assert float(pad["thickness"].split()[0]) == pytest.approx(layer)
@@ -296,10 +297,11 @@ def test_a_tray_is_a_well_mixed_bath_of_the_stated_volume() -> None:
 
 def test_the_tray_bath_takes_up_what_the_electrode_makes() -> None:
     """The OH- made at the indifferent (cathode) plate spreads through the whole bath:
-    the bath's pH rises to at most that of all the charge's OH- in its volume."""
+    the pH of unbuffered water (no alkalinity) rises to at most that of all the charge's
+    OH- in its volume."""
     from ionto.plan.predict.defaults import builtin_defaults
 
-    p = predict(plan_of("tap-water-palms"))
+    p = predict(plan_of("tap-water-palms", prediction={"tap_water_alkalinity": "0 mM"}))
     volume = (builtin_defaults().mixed_reservoir("tray") or (1.0, 0.0))[0]
     hydroxide = p.dose[-1] / FARADAY / volume  # mol/m^3 = mM
     ceiling = 14.0 + np.log10(hydroxide * 1e-3)

@@ -115,8 +115,10 @@ class PredictionIn(StrictModel):
     name a skin of the parameter sets (docs/parameters.md); temperature K; reservoir
     thickness m; observe: simulated time after the protocol (s); volume (m^3) and
     clearance (m^3/s) of the one-compartment plasma model; compliance_voltage (V) of the
-    current source; conductance_activation, hyperaemia and sc_capacitance switch the
-    physiology of the scenario's ``[skin]`` (defaults in ``[physiology]``)."""
+    current source; tap_water_alkalinity (mol/m^3, 0 to 1000: NaHCO3 dissolves to
+    about 1.1 M) the carbonate alkalinity of a tap-water plan's water (baking soda raises
+    it); conductance_activation, hyperaemia and sc_capacitance switch the physiology of
+    the scenario's ``[skin]`` (defaults in ``[physiology]``)."""
 
     skin_type: str | None = None
     skin_site: str | None = None
@@ -127,6 +129,7 @@ class PredictionIn(StrictModel):
     volume: Annotated[float, quantity("m^3", gt=0)] | None = None
     clearance: Annotated[float, quantity("m^3/s", gt=0)] | None = None
     compliance_voltage: Annotated[float, quantity("V", gt=0, le=500)] | None = None
+    tap_water_alkalinity: Annotated[float, quantity("mol/m^3", ge=0, le=1000)] | None = None
     conductance_activation: bool | None = None
     hyperaemia: bool | None = None
     sc_capacitance: bool | None = None

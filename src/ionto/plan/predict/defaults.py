@@ -16,6 +16,7 @@ from typing import Literal
 from pydantic import ValidationError
 
 from ionto.core.config import StrictModel, config_error, load_toml
+from ionto.plan.predict.tap_water import CARBONATE_SPECIES, Carbonate
 from ionto.plan.values import Alternative, Cited, to_si
 
 DEFAULTS_FILE = Path(__file__).resolve().parents[1] / "data" / "prediction.toml"
@@ -30,6 +31,8 @@ UNITS: dict[str, str | None] = {
     "reservoir_diffusivity_factor": "dimensionless",
     "reservoir_salt": "mol/m^3",
     "tap_water_salt": "mol/m^3",
+    "tap_water_alkalinity": "mol/m^3",
+    "tap_water_pH": "dimensionless",
     "observe": "s",
     "indifferent_salt": "mol/m^3",
 }
@@ -53,6 +56,15 @@ class MixedReservoir(StrictModel):
     unstirred_layer: Alternative
 
 
+class CarbonateIn(StrictModel):
+    """``[carbonate]``: pK1 and pK2 of the carbonate system and the free diffusivities
+    (m^2/s) of its species (tap water's buffer, ionto.plan.predict.tap_water)."""
+
+    pK1: Alternative
+    pK2: Alternative
+    diffusivity: dict[str, Alternative]
+
+
 class Switch(Cited):
     """A physiology switch with its justification (``[physiology]``)."""
 
@@ -70,6 +82,7 @@ class DefaultsFile(StrictModel):
     compliance_voltage: dict[str, Alternative]
     pharmacokinetics: dict[str, Pharmacokinetics] = {}
     mixed_reservoir: dict[str, MixedReservoir] = {}
+    carbonate: CarbonateIn
 
 
 class Defaults:
@@ -107,6 +120,7 @@ class Defaults:
             out.thickness(kind)
         for kind in data.mixed_reservoir:
             out.mixed_reservoir(kind)
+        out.carbonate()
         for drug in data.pharmacokinetics:
             out.pharmacokinetics(drug)
         for modality in data.compliance_voltage:
@@ -142,6 +156,32 @@ class Defaults:
             to_si(entry.volume.value, "m^3", f"{where}.volume"),
             to_si(entry.unstirred_layer.value, "m", f"{where}.unstirred_layer"),
         )
+
+    def carbonate(self) -> Carbonate:
+        """The carbonate system (pK1, pK2 dimensionless; diffusivities m^2/s) of
+        ``[carbonate]``; ConfigError when a species is missing or a value is out of range."""
+        from ionto.core.errors import ConfigError
+
+        entry = self.data.carbonate
+        pk = []
+        for key in ("pK1", "pK2"):
+            value = to_si(getattr(entry, key).value, "dimensionless", f"carbonate.{key}")
+            if not 0.0 < value < 14.0:
+                raise ConfigError(f"carbonate.{key}", value, None, "0 to 14")
+            pk.append(value)
+        if pk[0] >= pk[1]:
+            raise ConfigError("carbonate.pK2", pk[1], None, f"> pK1 ({pk[0]:g})")
+        missing = [s for s in CARBONATE_SPECIES if s not in entry.diffusivity]
+        if missing:
+            raise ConfigError("carbonate.diffusivity", message="missing: " + ", ".join(missing))
+        diffusivity = {}
+        for name in CARBONATE_SPECIES:
+            where = f"carbonate.diffusivity.{name}"
+            value = to_si(entry.diffusivity[name].value, "m^2/s", where)
+            if not value > 0.0:
+                raise ConfigError(where, value, "m^2/s", "> 0")
+            diffusivity[name] = value
+        return Carbonate(pk[0], pk[1], diffusivity)
 
     def skin_site(self, site: str | None, reference: str = "forearm") -> str:
         """The parameter-set body site that stands in for a plan site."""

@@ -19,6 +19,9 @@ with ``ionto simulate``. What goes in:
   the electrode in it, behind an unstirred layer); the indifferent one the same way, on
   a pad of saline (tap water for tap-water plans) at its own area and body site
   (``[circuit.indifferent]``);
+* **tap water** (a plan whose substance is tap water): NaCl plus its carbonate
+  alkalinity as NaHCO3 with the carbonate system in fast equilibrium
+  (:mod:`ionto.plan.predict.tap_water`), in both trays and under both electrodes;
 * the **site**: the skin type and the nearest parameterised body site (``[skin]``), the
   physiology switches (conductance activation, hyperaemia, SC capacitance; defaults in
   ``plan/data/prediction.toml [physiology]``), the body between the sites;
@@ -43,6 +46,7 @@ from typing import Any, Literal
 from ionto.core.errors import ConfigError
 from ionto.plan.plan import ElectrodeUse, Plan
 from ionto.plan.predict.defaults import PHYSIOLOGY, Defaults, builtin_defaults
+from ionto.plan.predict.tap_water import TapWater
 from ionto.simulate.params.physchem import T25, species_radius, stokes_einstein_diffusivity
 
 AVERAGE_ABOVE = 1.0  # Hz: faster pulse trains are simulated as their cycle average
@@ -339,6 +343,53 @@ def _pad_thickness(
     return thickness, volume
 
 
+def _tap_water(
+    plan: Plan, d: Defaults, ph: float, assumptions: list[Assumption], notes: list[str]
+) -> TapWater:
+    """The tap water of a tap-water plan: NaCl, carbonate alkalinity (the plan's or the
+    default) and the carbonate system, with their provenance."""
+    given = plan.prediction.tap_water_alkalinity
+    salt = d.value("tap_water_salt")
+    alkalinity = given if given is not None else d.value("tap_water_alkalinity")
+    carbonate = d.carbonate()
+    for key, text, plan_value in (
+        ("tap_water_salt", _q(salt, "mol/m^3"), None),
+        ("tap_water_alkalinity", _q(alkalinity, "mol/m^3"), given),
+    ):
+        if plan_value is not None:
+            assumptions.append(Assumption(key, text, ("plan",), "C", "set in the plan"))
+        else:
+            e = d.entry(key)
+            assumptions.append(Assumption(key, text, tuple(e.source), e.confidence, e.note))
+    if alkalinity <= 0.0:
+        notes.append("tap water without alkalinity: simulated as unbuffered NaCl")
+        return TapWater(salt, 0.0, ph, carbonate)
+    entry = d.data.carbonate
+    for key, pk in (("pK1", carbonate.pk1), ("pK2", carbonate.pk2)):
+        e = getattr(entry, key)
+        assumptions.append(
+            Assumption(f"carbonate {key} (25 C)", f"{pk:g}", tuple(e.source), e.confidence, e.note)
+        )
+    for name, diffusivity in carbonate.diffusivity.items():
+        e = entry.diffusivity[name]
+        assumptions.append(
+            Assumption(
+                f"free diffusivity of {name} (25 C)",
+                _q(diffusivity, "m^2/s"),
+                tuple(e.source),
+                e.confidence,
+                e.note,
+            )
+        )
+    co2, hco3, co3 = carbonate.speciation(alkalinity, ph)
+    notes.append(
+        f"tap water: {salt:.3g} mM NaCl and {alkalinity:.3g} mM NaHCO3 of carbonate "
+        f"alkalinity at pH {ph:g} (HCO3- {hco3:.3g} mM, CO3-- {co3:.2g} mM, CO2 {co2:.2g} mM), "
+        "the carbonate buffer in fast equilibrium; CO2 escaping from the water is not modelled"
+    )
+    return TapWater(salt, alkalinity, ph, carbonate)
+
+
 def _mixed(
     boundary: dict[str, Any], volume: float, initial: dict[str, str], ph: float
 ) -> dict[str, Any]:
@@ -430,6 +481,16 @@ def plan_scenario(plan: Plan, defaults: Defaults | None = None) -> PlanScenario:
             "every step with a time or dose stop",
             "an unbounded protocol cannot be simulated",
         )
+    if opt.tap_water_alkalinity is not None and not (
+        plan.drug is not None and plan.drug.category == "water"
+    ):
+        raise ConfigError(
+            "prediction.tap_water_alkalinity",
+            opt.tap_water_alkalinity,
+            "mol/m^3",
+            "a plan whose substance is tap water",
+            f"the plan's substance is {plan.drug.name if plan.drug else 'none'}, not tap water",
+        )
     polarity: Polarity = plan.polarity or "anode"
     if plan.polarity is None:
         notes.append("no polarity in the plan: the active electrode is simulated as the anode")
@@ -447,8 +508,11 @@ def plan_scenario(plan: Plan, defaults: Defaults | None = None) -> PlanScenario:
     used("tissue_sodium", _q(tissue_na, "mol/m^3"), None)
     tissue_ph = d.value("tissue_pH")
     used("tissue_pH", f"{tissue_ph:g}", None)
-    res_ph = opt.reservoir_pH if opt.reservoir_pH is not None else d.value("reservoir_pH")
-    used("reservoir_pH", f"{res_ph:g}", opt.reservoir_pH)
+    water = plan.drug is not None and plan.drug.category == "water"
+    ph_key = "tap_water_pH" if water else "reservoir_pH"
+    res_ph = opt.reservoir_pH if opt.reservoir_pH is not None else d.value(ph_key)
+    used(ph_key if opt.reservoir_pH is None else "reservoir_pH", f"{res_ph:g}", opt.reservoir_pH)
+    tap = _tap_water(plan, d, res_ph, assumptions, notes) if water else None
     factor = d.value("reservoir_diffusivity_factor")
     used("reservoir_diffusivity_factor", f"{factor:g}", None)
     observe = opt.observe if opt.observe is not None else d.value("observe")
@@ -519,22 +583,28 @@ def plan_scenario(plan: Plan, defaults: Defaults | None = None) -> PlanScenario:
         )
     )
 
+    if tap is not None:
+        species += tap.species()
+        equilibria += tap.equilibria()
+
     reservoir_initial: dict[str, str] = {}
-    if drug is not None:
+    if tap is not None:
+        reservoir_initial = tap.initial()
+    elif drug is not None:
         reservoir_initial[drug.primary] = _q(drug.concentration, "mol/m^3")
         if drug.charge < 0:  # sodium counter-ions; chloride follows from electroneutrality
             reservoir_initial["Na+"] = _q(-drug.charge * drug.concentration, "mol/m^3")
-    else:  # no drug, tap water, or a substance without molar mass / concentration
-        water = plan.drug is not None and plan.drug.category == "water"
-        key = "tap_water_salt" if water else "reservoir_salt"
-        salt = d.value(key)
-        used(key, _q(salt, "mol/m^3"), None)
+    else:  # no drug, or a substance without molar mass / concentration: saline
+        salt = d.value("reservoir_salt")
+        used("reservoir_salt", _q(salt, "mol/m^3"), None)
         reservoir_initial["Na+"] = _q(salt, "mol/m^3")
 
-    water = plan.drug is not None and plan.drug.category == "water"
-    pad_key = "tap_water_salt" if water else "indifferent_salt"
-    pad_salt = d.value(pad_key)
-    used(pad_key, _q(pad_salt, "mol/m^3"), None)
+    if tap is not None:  # both hands or feet in trays of the same water
+        pad_initial = tap.initial()
+    else:
+        pad_salt = d.value("indifferent_salt")
+        used("indifferent_salt", _q(pad_salt, "mol/m^3"), None)
+        pad_initial = {"Na+": _q(pad_salt, "mol/m^3")}
 
     segments, averaged = _segments(plan, polarity, notes)
     compliance, compliance_entry = d.compliance_voltage(plan.modality.name)
@@ -573,7 +643,7 @@ def plan_scenario(plan: Plan, defaults: Defaults | None = None) -> PlanScenario:
         boundary = _mixed(boundary, volume, reservoir_initial, res_ph)
         notes.append(_mixed_note("active", plan.active.entry.name, volume, thickness))
     if pad_volume is not None:
-        right = _mixed(right, pad_volume, {"Na+": _q(pad_salt, "mol/m^3")}, res_ph)
+        right = _mixed(right, pad_volume, pad_initial, res_ph)
         notes.append(
             _mixed_note("indifferent", plan.indifferent.entry.name, pad_volume, pad_thickness)
         )
@@ -606,7 +676,7 @@ def plan_scenario(plan: Plan, defaults: Defaults | None = None) -> PlanScenario:
         "name": INDIFFERENT_PAD,
         "thickness": _q(pad_thickness, "m"),
         "diffusivity_factor": factor,
-        "initial": {"Na+": _q(pad_salt, "mol/m^3")},
+        "initial": dict(pad_initial),
         "initial_pH": res_ph,
         "max_cell": _q(min(100e-6, pad_thickness / 10), "m"),
     }
