@@ -308,3 +308,26 @@ def test_the_tray_bath_takes_up_what_the_electrode_makes() -> None:
     assert ceiling - 0.3 < p.pH_indifferent_electrode.max() <= ceiling + 0.05
     acid = 14.0 - ceiling  # the anode's bath, by symmetry
     assert acid - 0.05 <= p.pH_electrode.min() < acid + 0.3
+
+
+def test_fine_cells_only_at_the_faces_of_each_sites_outer_skin_layer() -> None:
+    """The prediction's mesh: 0.05 um cells at both faces of the stratum corneum of both
+    sites (or the epithelium of a mucosa, which has none), 1 um cells elsewhere."""
+    from ionto.simulate.mesh import build_mesh
+
+    fine = {"min_cell": "0.05 um"}
+    skin = plan_scenario(plan_of("lidocaine-forearm")).data["mesh"]
+    assert skin["min_cell"] == "1 um"
+    assert skin["layers"] == {"stratum_corneum": fine, "indifferent_stratum_corneum": fine}
+    # a mucosa at the active site; the indifferent one stays on the plan's forearm
+    mucosa = plan_scenario(plan_of("lidocaine-forearm", prediction={"skin_site": "mucosa"}))
+    assert mucosa.data["mesh"]["layers"] == {
+        "epithelium": fine,
+        "indifferent_stratum_corneum": fine,
+    }
+    problem = problem_from_dict(mucosa.data)
+    mesh = build_mesh(problem)
+    names = [layer.name for layer in problem.layers]
+    for name, size in [("reservoir", 1e-6), ("epithelium", 5e-8), ("dermis", 1e-6)]:
+        widths = mesh.widths[mesh.layer_of_cell == names.index(name)]
+        assert widths[0] == pytest.approx(size, rel=0.2), name

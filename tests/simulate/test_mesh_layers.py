@@ -236,13 +236,13 @@ def test_skin_max_cell_and_a_dermis_entry_conflict() -> None:
 def test_layer_mesh_survives_the_problem_cache(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    text = TWO_SITE.read_text().replace(
-        "[solver]",
-        '[mesh.layers.stratum_corneum]\nmin_cell = "0.01 um"\nmax_cell = "2 um"\n\n'
-        '[mesh.layers.body]\nmin_cell = "30 um"\n\n[solver]',
+    text = TWO_SITE.read_text()
+    mesh = (
+        '[mesh]\nmin_cell = "1 um"\n[mesh.layers.stratum_corneum]\nmin_cell = "0.01 um"\n'
+        'max_cell = "2 um"\n\n[mesh.layers.body]\nmin_cell = "30 um"\n\n'
     )
     path = tmp_path / "two_site.toml"
-    path.write_text(text)
+    path.write_text(text[: text.index("[mesh]")] + mesh + text[text.index("[solver]") :])
     monkeypatch.setenv("IONTO_CACHE_DIR", str(tmp_path / "cache"))
     monkeypatch.delenv("IONTO_NO_CACHE", raising=False)
     first = cached_problem(path, load_problem)

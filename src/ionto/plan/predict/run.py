@@ -238,8 +238,9 @@ def _ph(conc_h: np.ndarray) -> np.ndarray:
     return np.asarray(-np.log10(np.maximum(conc_h, 1e-30) / 1000.0))
 
 
-#: Mesh and solver settings tried in turn: fast first, then the finer mesh of the
-#: example scenarios when the fast one fails (steep acid or alkali fronts).
+#: Mesh and solver settings tried in turn: fast first, then a finer mesh when the fast
+#: one fails (steep acid or alkali fronts), uniform so that a front in any layer (a pad,
+#: the dermis) is resolved.
 SETTINGS: tuple[dict[str, Any], ...] = (
     {},
     {

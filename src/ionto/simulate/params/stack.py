@@ -98,7 +98,7 @@ def skin_layers(
             )
         )
     epidermis = skin.epithelium_thickness or skin.viable_epidermis_thickness
-    name = "epithelium" if skin.epithelium_thickness else "viable_epidermis"
+    name = _epidermis_name(skin)
     layers.append(Layer(name, epidermis, skin.tissue_hindrance, initial=tissue_init))
     layers.append(
         Layer(
@@ -111,6 +111,16 @@ def skin_layers(
         )
     )
     return tuple(layers)
+
+
+def _epidermis_name(skin: SkinParameters) -> str:
+    return "epithelium" if skin.epithelium_thickness else "viable_epidermis"
+
+
+def outer_layer(skin: SkinParameters) -> str:
+    """Name of the outermost layer :func:`skin_layers` builds for ``skin``: the stratum
+    corneum, or without one (mucosa) the epithelium or viable epidermis."""
+    return "stratum_corneum" if skin.sc_thickness > 0 else _epidermis_name(skin)
 
 
 def skin_electroosmosis(
