@@ -6,8 +6,8 @@ halved at a 100x tighter tolerance: the drug taken up by the skin within 2 % (me
 0.1-0.3 %; the refinement study in docs/verification.md puts the benchmark's per-layer
 mesh 0.3-0.5 % from the converged value, first-order convergence, and this reference
 within 0.12 % of a 4x refined run), pH within 0.002, the voltage within 1e-3 (measured
-3e-4), the perfusion within 1e-5 (measured 1e-5: its time error at the benchmark's rtol,
-the same on every mesh). The plasma level is the tail of a front that
+3e-4), the perfusion within the benchmark's rtol 1e-4 (measured 1e-5: its time error at
+that rtol, the same on every mesh). The plasma level is the tail of a front that
 has not left the stratum corneum: only its bound (< 1e-10 mol/m^3) is checked. Every
 balance closes to round-off, and ``ionto bench session --json`` prints the same values.
 """
@@ -47,8 +47,10 @@ def test_session_benchmark_agrees_with_a_refined_tighter_run(tmp_path: Path) -> 
     for key in ("pH_cathode_10.5min", "pH_anode_10.5min"):
         assert got[key] == pytest.approx(ref[key], abs=2e-3), key
     assert got["voltage_5min"] == pytest.approx(ref["voltage_5min"], rel=1e-3)
+    # perfusion is a state integrated in time at the file's rtol (1e-4); its difference
+    # from the tight run (about 1e-5) is that time error and does not depend on the mesh
     assert got["perfusion_dermis_10.5min"] == pytest.approx(
-        ref["perfusion_dermis_10.5min"], rel=1e-5
+        ref["perfusion_dermis_10.5min"], rel=1e-4
     )
     assert 0.0 <= got["dexp_plasma_20min"] < 1e-10
     assert abs(ref["dexp_plasma_20min"]) < 1e-10

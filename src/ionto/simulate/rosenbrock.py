@@ -480,7 +480,10 @@ def _rodas_step(
         if deriv is not None and D[s] != 0.0:
             rhs += (D[s] * h) * deriv[0]
             rhs_q += (D[s] * h) * deriv[1]
-        u_new = solve(rhs)
+        # a trial step far outside the physical range (one the controller will reject)
+        # may produce non-finite values in the solve: checked here, not warned about
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+            u_new = solve(rhs)
         if not np.all(np.isfinite(u_new)):
             raise FloatingPointError("non-finite stage")
         us[s] = u_new
