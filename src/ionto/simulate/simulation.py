@@ -730,7 +730,7 @@ def _note_exhausted(
     after: tuple[tuple[bool, bool], tuple[bool, bool]],
 ) -> None:
     """Record (t, "left anodic", ...) for every electrode direction spent from t on that
-    was not spent before (a direction that was spent and pushes again is not new)."""
+    was not spent just before (spent again after a reversal fed it back: recorded again)."""
     for side, was, now in zip(("left", "right"), before, after, strict=True):
         for kind, w, n in zip(("anodic", "cathodic"), was, now, strict=True):
             if n and not w:
