@@ -192,20 +192,24 @@ def test_compliance_left_out_where_the_engine_cannot_combine_it() -> None:
     pulsed = plan_scenario(plan_of("microcurrent-face"))  # kHz trains, cycle-averaged
     assert pulsed.compliance_voltage is None and "compliance_voltage" not in pulsed.data
     assert any("compliance voltage (14 V) is left out" in n for n in pulsed.notes)
-    # a capacity the planned charge cannot exhaust is left out instead of the compliance
+
+
+def test_compliance_and_electrode_capacity_are_simulated_together() -> None:
+    # a capacity the planned charge cannot exhaust and one it can: both kept, and the
+    # compliance voltage with them (the engine follows the charge actually passed)
     within = plan_scenario(plan_of("dexamethasone-knee"))
-    assert within.compliance_voltage == 40.0
-    assert "cathodic_capacity" not in within.data["boundary"]["left"]
-    assert any("cannot run out" in n for n in within.notes)
     beyond = plan_scenario(
         plan_of(
             "dexamethasone-knee",
             protocol="ramp to 4 mA over 30 s\nhold 4 mA until 150 mA*min\nramp to 0 mA over 30 s",
         )
     )
-    assert beyond.compliance_voltage is None
-    assert beyond.data["boundary"]["left"]["cathodic_capacity"] == "4.8 C"
-    assert any("not simulated together with an electrode capacity" in n for n in beyond.notes)
+    for scenario in (within, beyond):
+        assert scenario.compliance_voltage == 40.0
+        assert scenario.data["compliance_voltage"] == "40 V"
+        assert scenario.data["boundary"]["left"]["cathodic_capacity"] == "4.8 C"
+        assert any("rated capacity" in n and "then water electrolysis" in n for n in scenario.notes)
+        assert not any("compliance voltage" in n for n in scenario.notes)
 
 
 def test_physiology_switches_default_and_override() -> None:

@@ -302,6 +302,9 @@ class Result:
     # (start, end) in s of every stretch the source spent at its limit (the compliance
     # voltage of a current source, the current limit of a voltage source)
     compliance_intervals: list[tuple[float, float]] = field(default_factory=list)
+    # (time in s, "left anodic" / "right cathodic" ...) of every electrode direction that
+    # ran out of its capacity (then water electrolysis)
+    exhaustions: list[tuple[float, str]] = field(default_factory=list)
     # irritation / burn-risk indicators of both electrode sites (claim P10)
     exposure: dict[str, float] = field(default_factory=dict)
 
@@ -460,6 +463,7 @@ class Result:
             "report_units": self.report_units,
             "balance": self.balance,
             "compliance_intervals": [list(iv) for iv in self.compliance_intervals],
+            "exhaustions": [list(ev) for ev in self.exhaustions],
             "exposure": self.exposure,
             "stats": {
                 "steps": self.stats.steps,

@@ -324,13 +324,15 @@ def integrate_segment(
     progress: Callable[[float], None] | None = None,
     max_step: float | None = None,
     on_step: Callable[[float, np.ndarray, float, np.ndarray], None] | None = None,
-    event: Callable[[float, np.ndarray, float, np.ndarray], float | None] | None = None,
+    event: Callable[[float, np.ndarray, np.ndarray, float, np.ndarray, np.ndarray], float | None]
+    | None = None,
 ) -> tuple[np.ndarray, np.ndarray, float]:
     """Integrate from t0 to t1 over a smooth stretch of the control, calling ``on_stop``
     at every time in ``stops`` (ascending, within (t0, t1]). Returns y, q at t1 and the
     step size to try next.
 
-    ``event(t_prev, y_prev, t, y)`` is asked after every accepted step; a returned offset
+    ``event(t_prev, y_prev, q_prev, t, y, q)`` is asked after every accepted step (states
+    and quadratures at both ends of the step); a returned offset
     s in [0, t - t_prev] means the step crossed an event at t_prev + s: the integration
     re-steps there (y and the quadratures) and raises :class:`EventReached`."""
     asm = _BandAssembler(system.nb, system.bs, system.pattern)
@@ -383,7 +385,7 @@ def integrate_segment(
             t = t_new
             yf, q = y_new, outcome[1]
             if event is not None:
-                offset = event(t_prev, y_prev, t, yf)
+                offset = event(t_prev, y_prev, q_prev, t, yf, q)
                 if offset is not None:
                     if offset <= 0.0:
                         raise EventReached(t_prev, y_prev, q_prev, h)
@@ -434,9 +436,16 @@ def take_step(
     system: BlockTridiagonalSystem, t: float, y: np.ndarray, q: np.ndarray, h: float
 ) -> np.ndarray:
     """One RODAS4 step of size h from (t, y) without error control (event location)."""
+    return step_with_quadratures(system, t, y, q, h)[0]
+
+
+def step_with_quadratures(
+    system: BlockTridiagonalSystem, t: float, y: np.ndarray, q: np.ndarray, h: float
+) -> tuple[np.ndarray, np.ndarray]:
+    """One RODAS4 step of size h from (t, y, q) without error control: (y, q) at t + h."""
     asm = _BandAssembler(system.nb, system.bs, system.pattern)
-    y_new, _, _ = _rodas_step(system, asm, system.mass, t, y, q, h, 1.0, 1.0, Stats())
-    return y_new
+    y_new, q_new, _ = _rodas_step(system, asm, system.mass, t, y, q, h, 1.0, 1.0, Stats())
+    return y_new, q_new
 
 
 def _rodas_step(

@@ -17,7 +17,7 @@ import numpy as np
 
 from ionto.core.errors import ConfigError, SolverError
 from ionto.simulate.chemistry import H_PLUS
-from ionto.simulate.electrodes import Piece, reaction_of, schedule
+from ionto.simulate.electrodes import ChargeTracker, Piece, reaction_of, schedule, tracks_charge
 from ionto.simulate.mesh import build_mesh
 from ionto.simulate.model import Model
 from ionto.simulate.problem import FARADAY, Problem, Segment
@@ -29,9 +29,12 @@ from ionto.simulate.rosenbrock import (
     StepFailure,
     integrate_segment,
     make_consistent,
+    step_with_quadratures,
     take_step,
 )
 from ionto.simulate.sampling import Sampler
+
+_Event = Callable[[float, np.ndarray, np.ndarray, float, np.ndarray, np.ndarray], float | None]
 
 
 class _SegmentSystem:
@@ -472,20 +475,22 @@ def _locate(
     t_prev: float,
     y_prev: np.ndarray,
     span: float,
-    g: Callable[[float, np.ndarray], float],
+    g: Callable[[float, np.ndarray, np.ndarray], float],
     g0: float,
     g1: float,
     scale: float,
 ) -> float:
-    """Offset s in (0, span] where g(t_prev + s, y(s)) crosses zero (g0 > 0 >= g1), by
-    re-stepping from the step start (Illinois on the step size): where |g| < 1e-10
-    ``scale``, or else the end of the final bracket where g <= 0."""
+    """Offset s in (0, span] where g(t_prev + s, y(s), dq(s)) crosses zero (g0 > 0 >= g1),
+    dq the quadratures' increment from the step start, by re-stepping from the step start
+    (Illinois on the step size): where |g| < 1e-10 ``scale``, or else the end of the final
+    bracket where g <= 0."""
     q0 = np.zeros(system.model.quadrature_size())
     a, fa, b, fb = 0.0, g0, span, g1
     side = 0
     for _ in range(80):
         root = (a * fb - b * fa) / (fb - fa)
-        fr = g(t_prev + root, take_step(system, t_prev, y_prev, q0, root))
+        y_root, dq_root = step_with_quadratures(system, t_prev, y_prev, q0, root)
+        fr = g(t_prev + root, y_root, dq_root)
         if fr <= 0.0:
             b, fb = root, fr
             if side == -1:
@@ -508,7 +513,7 @@ def _limit_event(
     system: _SegmentSystem,
     watch_current: bool,
     bound: Callable[[float], float],
-) -> Callable[[float, np.ndarray, float, np.ndarray], float | None]:
+) -> _Event:
     """The switch of a source at one of its limits: fires when |x| reaches bound(t), x
     the current density (A/m^2) if ``watch_current`` else the voltage (V). A current
     source watches its voltage against the compliance, and at the compliance its current
@@ -516,13 +521,20 @@ def _limit_event(
     limit, and at the limit its voltage against the set voltage. Crossings beyond a
     hysteresis of 1e-9 relative fire; the offset is where the step crossed (``_locate``)."""
 
-    def g(t: float, y: np.ndarray) -> float:
+    def g(t: float, y: np.ndarray, dq: np.ndarray | None = None) -> float:
         if watch_current:
             return abs(bound(t)) - abs(system.current(t, y))
         z_state, _ = system.split(y)
         return abs(bound(t)) - abs(model.voltage_of(z_state[:, 0]))
 
-    def event(t_prev: float, y_prev: np.ndarray, t: float, y_new: np.ndarray) -> float | None:
+    def event(
+        t_prev: float,
+        y_prev: np.ndarray,
+        q_prev: np.ndarray,
+        t: float,
+        y_new: np.ndarray,
+        q_new: np.ndarray,
+    ) -> float | None:
         scale = max(abs(bound(t_prev)), abs(bound(t)), 1e-300)
         g1 = g(t, y_new)
         if g1 >= -1e-9 * scale:
@@ -531,6 +543,67 @@ def _limit_event(
         if g0 <= 0.0:
             return 0.0
         return _locate(system, t_prev, y_prev, t - t_prev, g, g0, g1, scale)
+
+    return event
+
+
+def _capacity_event(
+    model: Model, system: _SegmentSystem, tracker: ChargeTracker, q_start: np.ndarray
+) -> _Event:
+    """An electrode reaching its capacity while the current is free (a current source
+    held at its compliance voltage): fires when the charge density passed since the
+    quadratures were ``q_start``, F sum z q_in (the integral of i dt, exact), brings an
+    electrode's clipped net charge to a bound it is not yet at (``tracker.gap``)."""
+    nb = model.nbal
+
+    def passed(dq: np.ndarray) -> float:
+        return FARADAY * float(model.zbal @ dq[:nb])
+
+    def event(
+        t_prev: float,
+        y_prev: np.ndarray,
+        q_prev: np.ndarray,
+        t: float,
+        y_new: np.ndarray,
+        q_new: np.ndarray,
+    ) -> float | None:
+        g1 = tracker.gap(passed(q_new - q_start))
+        if g1 > 0.0:
+            return None
+        base = passed(q_prev - q_start)
+        g0 = tracker.gap(base)
+        if g0 <= 0.0:
+            return 0.0
+
+        def g(t: float, y: np.ndarray, dq: np.ndarray) -> float:
+            return tracker.gap(base + passed(dq))
+
+        return _locate(system, t_prev, y_prev, t - t_prev, g, g0, g1, tracker.scale)
+
+    return event
+
+
+def _earliest(events: dict[str, _Event], fired: list[str]) -> _Event:
+    """One event from several: the earliest offset wins, and its name is put in
+    ``fired`` (the handler of ``EventReached`` reads it)."""
+
+    def event(
+        t_prev: float,
+        y_prev: np.ndarray,
+        q_prev: np.ndarray,
+        t: float,
+        y_new: np.ndarray,
+        q_new: np.ndarray,
+    ) -> float | None:
+        best: tuple[float, str] | None = None
+        for name, ev in events.items():
+            offset = ev(t_prev, y_prev, q_prev, t, y_new, q_new)
+            if offset is not None and (best is None or offset < best[0]):
+                best = (offset, name)
+        if best is None:
+            return None
+        fired[:] = [best[1]]
+        return best[0]
 
     return event
 
@@ -650,6 +723,20 @@ def _continues(before: Piece, after: Piece) -> bool:
     )
 
 
+def _note_exhausted(
+    out: list[tuple[float, str]],
+    t: float,
+    before: tuple[tuple[bool, bool], tuple[bool, bool]],
+    after: tuple[tuple[bool, bool], tuple[bool, bool]],
+) -> None:
+    """Record (t, "left anodic", ...) for every electrode direction spent from t on that
+    was not spent just before (spent again after a reversal fed it back: recorded again)."""
+    for side, was, now in zip(("left", "right"), before, after, strict=True):
+        for kind, w, n in zip(("anodic", "cathodic"), was, now, strict=True):
+            if n and not w:
+                out.append((t, f"{side} {kind}"))
+
+
 def simulate(
     problem: Problem,
     progress: Callable[[float, float], None] | None = None,
@@ -695,13 +782,25 @@ def simulate(
     at_limit: list[list[float]] = []  # [start, end] of each stretch at a source limit
     smooth = False  # the control and the state go on without a jump into the next piece
     carried: np.ndarray | None = None  # the flat state at the end of the previous piece
+    # an electrode's charge followed as the integration goes (a capacity behind a
+    # compliance voltage), else the schedule's electrode flags hold piece by piece
+    tracker = ChargeTracker(problem) if tracks_charge(problem) else None
+    spent_now = ((False, False), (False, False))  # the model's (left, right) flags
+    exhausted: list[tuple[float, str]] = []  # when each electrode direction ran out
+    nb = model.nbal
     for k, piece in enumerate(pieces):
         seg = piece.segment
         t0 = piece.t_start
+        if tracker is not None:
+            flags = tracker.spent(seg.start + seg.end)  # one sign of current per piece
+        else:
+            flags = (piece.left, piece.right)
         if k > 0:
-            smooth = smooth and _continues(pieces[k - 1], piece)
+            smooth = smooth and _continues(pieces[k - 1], piece) and flags == spent_now
         t1 = t0 + seg.duration if k + 1 < len(pieces) else t_end
-        model.set_spent(piece.left, piece.right)
+        _note_exhausted(exhausted, t0, spent_now, flags)
+        model.set_spent(*flags)
+        spent_now = flags
         slope = (seg.end - seg.start) / seg.duration
 
         def i_set(t: float, seg: Segment = seg, t0: float = t0, slope: float = slope) -> float:
@@ -722,6 +821,11 @@ def simulate(
         t_here = t0
         switches = 0
         while True:
+            t_stop = t1  # where this stretch ends: the piece's end or an exhaustion
+            if tracker is not None and not capped and seg.mode == "current":
+                ahead = tracker.exhaustion(Segment(t1 - t_here, i_set(t_here), i_set(t1)))
+                if ahead is not None:
+                    t_stop = t_here + ahead
             if capped:
                 assert limit is not None
                 level = i_set(t_here) or i_set(t1)
@@ -790,7 +894,7 @@ def simulate(
                 _watch_events(model, system, watch, events, t_prev, y_prev, t, y_new)
                 exposure.step(system, t_prev, y_prev, t, y_new)
 
-            event = None
+            event: _Event | None = None
             if limited and limit is not None:
                 fixed_limit = float(limit)
 
@@ -805,11 +909,18 @@ def simulate(
                     watch_current=voltage_piece != capped,
                     bound=i_set if capped else at_limit_value,
                 )
+            fired: list[str] = []
+            if tracker is not None and capped and event is not None:
+                # the current is free: the charge passed decides where an electrode runs out
+                event = _earliest(
+                    {"limit": event, "capacity": _capacity_event(model, system, tracker, q_here)},
+                    fired,
+                )
             try:
                 state, q, h = integrate_segment(
                     system,
                     t_here,
-                    t1,
+                    t_stop,
                     state,
                     q,
                     stops,
@@ -830,8 +941,26 @@ def simulate(
                 plasma = system.plasma(hit.y).copy()
                 i_now = system.current(hit.t, hit.y)
                 exposure.piece(system, t_here, hit.t, q_here, hit.q)
+                if tracker is not None:
+                    if capped:  # the charge that flowed: its quadrature (exact)
+                        tracker.add(FARADAY * float(model.zbal @ (hit.q - q_here)[:nb]))
+                    else:  # the set current flowed
+                        tracker.advance(sub, hit.t - t_here)
                 q, h, t_here = hit.q, hit.h, hit.t
                 q_here = q.copy()
+                if fired == ["capacity"]:
+                    assert tracker is not None
+                    # an electrode ran out at the compliance: new chemistry, still capped
+                    flags = tracker.spent(seg.start + seg.end)
+                    _note_exhausted(exhausted, t_here, spent_now, flags)
+                    model.set_spent(*flags)
+                    spent_now = flags
+                    switches += 1
+                    stats.segments += 1
+                    if t1 - t_here > 1e-12 * max(1.0, t1):
+                        continue
+                    state = hit.y
+                    break
                 if capped:
                     at_limit[-1][1] = t_here
                 else:
@@ -851,6 +980,28 @@ def simulate(
                 state = hit.y  # the switch falls on the end of the piece
             except StepFailure as exc:
                 raise _solver_error(model, system, exc) from exc
+            if t_stop < t1:
+                # an electrode runs out under the set current: new chemistry from here
+                assert tracker is not None
+                exposure.piece(system, t_here, t_stop, q_here, q)
+                tracker.advance(sub, t_stop - t_here)
+                flags = tracker.spent(seg.start + seg.end)
+                _note_exhausted(exhausted, t_stop, spent_now, flags)
+                model.set_spent(*flags)
+                spent_now = flags
+                z_state, _ = system.split(state)
+                y = z_state[:-1, 1:].copy()
+                plasma = system.plasma(state).copy()
+                i_now = system.current(t_stop, state)
+                t_here = t_stop
+                switches += 1
+                stats.segments += 1
+                continue
+            if tracker is not None:
+                if capped:
+                    tracker.add(FARADAY * float(model.zbal @ (q - q_here)[:nb]))
+                else:
+                    tracker.advance(sub, t1 - t_here)
             exposure.piece(system, t_here, t1, q_here, q)
             break
         z_state, _ = system.split(state)
@@ -871,5 +1022,6 @@ def simulate(
         elif b > a:
             merged.append((a, b))
     result.compliance_intervals = merged
+    result.exhaustions = exhausted
     result.exposure = exposure.summary()
     return result

@@ -27,7 +27,8 @@ with ``ionto simulate``. What goes in:
   ``plan/data/prediction.toml [physiology]``), the body between the sites;
 * the **source**: the compliance voltage of the modality's current source (or the
   plan's), when the engine can combine it with the protocol (not with averaged pulse
-  trains, nor with an electrode capacity that the planned charge can exhaust);
+  trains); with an electrode capacity the electrode runs out on the charge the source
+  actually passes (less than planned while it is held at its compliance);
 * the **protocol**: :meth:`ionto.plan.protocol.Protocol.to_segments` as current-density
   control segments (pulse trains above 1 Hz as their cycle average), then an observation
   time with no current.
@@ -224,12 +225,10 @@ def _electrode(
     polarity: Polarity,
     chloride: bool,
     notes: list[str],
-    limited: bool,
 ) -> tuple[dict[str, Any], str]:
     """An electrode's boundary: Ag/AgCl, a buffered electrode approximated as one (it
     holds the pH until its rated capacity is spent), or inert. ``polarity``: that
-    electrode's own; ``limited``: a compliance voltage is wanted, so a capacity the
-    planned charge cannot exhaust is left out (the engine does not combine the two)."""
+    electrode's own."""
     entry = use.entry
     role = use.role
     buffered = entry.buffered.value and entry.capacity is not None
@@ -247,20 +246,12 @@ def _electrode(
         )
     if entry.capacity is not None:
         picked = entry.capacity.pick(plan.options.get("electrode_capacity"))
-        charge = plan.protocol.charge.absolute
-        if limited and picked.si >= charge:
-            notes.append(
-                f"{role} electrode {entry.name!r}: rated capacity {picked.text} "
-                f"({picked.option}) is more than the planned charge "
-                f"({charge / 0.06:.3g} mA*min): it cannot run out"
-            )
-        else:
-            key = "anodic_capacity" if polarity == "anode" else "cathodic_capacity"
-            boundary[key] = _q(picked.si, "C")
-            notes.append(
-                f"{role} electrode {entry.name!r}: rated capacity {picked.text} "
-                f"({picked.option}), then water electrolysis"
-            )
+        key = "anodic_capacity" if polarity == "anode" else "cathodic_capacity"
+        boundary[key] = _q(picked.si, "C")
+        notes.append(
+            f"{role} electrode {entry.name!r}: rated capacity {picked.text} "
+            f"({picked.option}), then water electrolysis"
+        )
     else:
         notes.append(
             f"{role} Ag/AgCl electrode {entry.name!r} has no capacity rating: it is assumed "
@@ -633,12 +624,8 @@ def plan_scenario(plan: Plan, defaults: Defaults | None = None) -> PlanScenario:
         )
     chloride = drug is None or drug.charge > 0  # chloride in the reservoir
     other: Polarity = "cathode" if polarity == "anode" else "anode"
-    boundary, electrode_kind = _electrode(
-        plan, plan.active, polarity, chloride, notes, limited is not None
-    )
-    right, indifferent_kind = _electrode(
-        plan, plan.indifferent, other, True, notes, limited is not None
-    )
+    boundary, electrode_kind = _electrode(plan, plan.active, polarity, chloride, notes)
+    right, indifferent_kind = _electrode(plan, plan.indifferent, other, True, notes)
     if volume is not None:
         boundary = _mixed(boundary, volume, reservoir_initial, res_ph)
         notes.append(_mixed_note("active", plan.active.entry.name, volume, thickness))
@@ -646,14 +633,6 @@ def plan_scenario(plan: Plan, defaults: Defaults | None = None) -> PlanScenario:
         right = _mixed(right, pad_volume, pad_initial, res_ph)
         notes.append(
             _mixed_note("indifferent", plan.indifferent.entry.name, pad_volume, pad_thickness)
-        )
-    capacity = any(k.endswith("_capacity") for k in (*boundary, *right))
-    if capacity and limited is not None:
-        limited = None
-        notes.append(
-            f"the compliance voltage ({compliance:g} V) is not simulated together with an "
-            "electrode capacity the planned charge can exhaust (the engine does not combine "
-            "them yet); compare the predicted voltage with it"
         )
     protocol_end = sum(s[0] for s in segments)
     control = [
