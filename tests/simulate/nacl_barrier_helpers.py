@@ -1,9 +1,11 @@
 """A 150 mM NaCl gel | barrier | tissue stack between fixed NaCl baths at 37 C: the
-problem the capacitance and conductance-activation tests vary one barrier property of."""
+problem the capacitance and conductance-activation tests vary one barrier property of;
+and the NaCl + water species set the electrode-capacity tests share."""
 
 from __future__ import annotations
 
 from ionto.simulate.problem import (
+    Equilibrium,
     FixedBoundary,
     Layer,
     MeshSpec,
@@ -15,6 +17,10 @@ from ionto.simulate.problem import (
 )
 
 NACL = (Species("Na+", 1, 1.33e-9), Species("Cl-", -1, 2.03e-9))
+# NaCl with water's H+ and OH- (m^2/s) and the water equilibrium (Kw in (mol/m^3)^2), for
+# problems whose electrodes make acid and alkali
+NACL_WATER = (*NACL, Species("H+", 1, 9.31e-9), Species("OH-", -1, 5.27e-9))
+WATER = (Equilibrium("water", "OH-", {"H+": -1.0}, 1e-8),)
 T = 310.15  # K
 
 

@@ -8,12 +8,12 @@ import dataclasses
 
 import numpy as np
 import pytest
+from nacl_barrier_helpers import NACL_WATER, WATER
 
 from ionto.simulate.electrodes import ChargeTracker, schedule
 from ionto.simulate.problem import (
     ElectrodeBoundary,
     ElectrodeReaction,
-    Equilibrium,
     FixedBoundary,
     Layer,
     MeshSpec,
@@ -21,18 +21,11 @@ from ionto.simulate.problem import (
     ReportSpec,
     Segment,
     SolverSpec,
-    Species,
 )
 from ionto.simulate.result import Result
 from ionto.simulate.simulation import simulate
 
-SPECIES = (
-    Species("Na+", 1, 1.33e-9),
-    Species("Cl-", -1, 2.03e-9),
-    Species("H+", 1, 9.31e-9),
-    Species("OH-", -1, 5.27e-9),
-)
-WATER = (Equilibrium("water", "OH-", {"H+": -1.0}, 1e-8),)
+SPECIES = NACL_WATER
 CAPACITY = 1000.0  # C/m^2 of silver: 200 s at 5 A/m^2
 # 1 mm of 100 mM NaCl between an Ag/AgCl anode and a bath needs 4.1 mV at 5 A/m^2 at
 # first, 3.8 mV once the gel has polarised: a compliance of 3.7 mV holds the source below

@@ -6,12 +6,12 @@ from __future__ import annotations
 import dataclasses
 
 import pytest
+from nacl_barrier_helpers import NACL_WATER, WATER
 
 from ionto.simulate.electrodes import schedule
 from ionto.simulate.problem import (
     ElectrodeBoundary,
     ElectrodeReaction,
-    Equilibrium,
     FixedBoundary,
     Layer,
     MeshSpec,
@@ -19,17 +19,10 @@ from ionto.simulate.problem import (
     ReportSpec,
     Segment,
     SolverSpec,
-    Species,
 )
 from ionto.simulate.simulation import simulate
 
-SPECIES = (
-    Species("Na+", 1, 1.33e-9),
-    Species("Cl-", -1, 2.03e-9),
-    Species("H+", 1, 9.31e-9),
-    Species("OH-", -1, 5.27e-9),
-)
-WATER = (Equilibrium("water", "OH-", {"H+": -1.0}, 1e-8),)
+SPECIES = NACL_WATER
 
 
 def _agcl(anodic: float | None = None, cathodic: float | None = None) -> ElectrodeReaction:
