@@ -3,9 +3,14 @@ its time, exact from the charge quadratures (C/m^2 of the active electrode)."""
 
 from __future__ import annotations
 
+import copy
+from typing import Any
+
 import numpy as np
 import pytest
 
+from ionto.core.errors import ConfigError
+from ionto.simulate import problem_io
 from ionto.simulate.problem import (
     FARADAY,
     GAS_CONSTANT,
@@ -20,6 +25,7 @@ from ionto.simulate.problem import (
     SolverSpec,
     Species,
 )
+from ionto.simulate.scenario import problem_from_dict
 from ionto.simulate.simulation import simulate
 
 NACL = (Species("Na+", 1, 1.33e-9), Species("Cl-", -1, 2.03e-9))
@@ -125,3 +131,53 @@ def test_charge_at_the_compliance_voltage_is_what_flowed() -> None:
             assert charge < _set_charge(control, t) * (1.0 - 1e-3), t
     # the last second runs under current control again (2 -> 0 A/m^2): exactly 1 C/m^2
     assert result.reports["q3"] - result.reports["q2"] == pytest.approx(1.0, rel=1e-9)
+
+
+SCENARIO: dict[str, Any] = {
+    "schema_version": 1,
+    "electroneutral_species": "Cl-",
+    "species": [
+        {"name": "Na+", "charge": 1, "diffusivity": "1.33e-9 m^2/s"},
+        {"name": "Cl-", "charge": -1, "diffusivity": "2.03e-9 m^2/s"},
+    ],
+    "layers": [{"name": "gel", "thickness": "100 um", "initial": {"Na+": "10 mM"}}],
+    "boundary": {
+        "left": {"type": "electrode", "electrode": "Ag/AgCl"},
+        "right": {"type": "electrode", "electrode": "Ag/AgCl"},
+    },
+    "control": [
+        {"duration": "10 s", "current_density": ["0 A/m^2", "2 A/m^2"]},
+        {"duration": "20 s", "current_density": ["2 A/m^2", "-2 A/m^2"]},
+    ],
+    "mesh": {"min_cell": "2 um", "max_cell": "10 um"},
+    "report": [{"name": "dose", "quantity": "charge", "time": "25 s"}],
+}
+
+
+def test_a_scenario_reports_the_charge_in_C_per_m2() -> None:
+    """From a scenario file's [[report]]: 10 C/m^2 of the ramp up, 10 down to the zero
+    crossing at 20 s, 2.5 C/m^2 after it; the problem survives the cache's round trip."""
+    problem = problem_from_dict(copy.deepcopy(SCENARIO))
+    assert problem.reports == (ReportSpec("dose", "charge", 25.0),)
+    assert problem_io.problem_from_dict(problem_io.problem_to_dict(problem)) == problem
+    result = simulate(problem)
+    assert result.reports["dose"] == pytest.approx(10.0 + 10.0 + 2.5, rel=1e-12)
+    assert result.report_units["dose"] == "C/m^2"
+
+
+@pytest.mark.parametrize(
+    ("extra", "field"),
+    [
+        ({"species": "Na+"}, "report[0].species"),
+        ({"region": "gel"}, "report[0].region"),
+        ({"at": {"layer": "gel", "depth": "0 um"}}, "report[0].at"),
+        ({"total": True}, "report[0].total"),
+        ({"reservoir": "left"}, "report[0].reservoir"),
+    ],
+)
+def test_a_charge_report_takes_nothing_but_its_time(extra: dict[str, Any], field: str) -> None:
+    data = copy.deepcopy(SCENARIO)
+    data["report"][0] |= extra
+    with pytest.raises(ConfigError) as err:
+        problem_from_dict(data)
+    assert field in str(err.value)
