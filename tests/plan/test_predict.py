@@ -54,6 +54,13 @@ def test_control_follows_the_protocol(lidocaine: Prediction) -> None:
     assert lidocaine.current[end // 2] == pytest.approx(4e-3, rel=1e-9)  # the hold, into the skin
     assert np.all(lidocaine.current[end + 1 :] == 0.0)
     assert np.all(np.diff(lidocaine.dose) >= -1e-15)
+    # no compliance hold: the charge that flowed is the set program's, at every time
+    # (the first ramp to 4 mA over 30 s, then 4 mA)
+    t = lidocaine.times
+    ramp = t <= 30.0
+    assert lidocaine.dose[ramp] == pytest.approx(0.5 * 4e-3 * t[ramp] ** 2 / 30.0, rel=1e-9)
+    hold = (t >= 30.0) & (t <= 600.0)
+    assert lidocaine.dose[hold] == pytest.approx(0.06 + 4e-3 * (t[hold] - 30.0), rel=1e-9)
 
 
 def test_amounts_balance_and_follow_the_charge(lidocaine: Prediction) -> None:
