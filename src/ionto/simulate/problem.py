@@ -309,6 +309,7 @@ ReportQuantity = Literal[
     "concentration",  # species concentration at a position (mol/m^3)
     "potential",  # phi at a position (V)
     "current",  # current density (A/m^2)
+    "charge",  # integral of |i| dt through the active (left) electrode up to time (C/m^2)
     "pH",  # -log10 of the mean free H+ (mol/L) over a region, or at a position (-)
     "plasma",  # plasma concentration of a systemic species (mol/m^3)
     "perfusion",  # volume-mean relative perfusion (exchange rate / its rest value) (-)
@@ -330,6 +331,7 @@ REPORT_UNITS: dict[str, str] = {
     "concentration": "mol/m^3",
     "potential": "V",
     "current": "A/m^2",
+    "charge": "C/m^2",
     "pH": "-",
     "plasma": "mol/m^3",
     "time_below": "s",

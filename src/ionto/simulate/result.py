@@ -35,6 +35,9 @@ class Snapshot:
     # cumulative net amounts withdrawn by sampling (mol/m^2), rows left and right end,
     # columns the balance quantities; None: no sampling so far
     withdrawn: np.ndarray | None = None
+    # integral of |i| dt up to t through the left (active) end, C/m^2 of the reference
+    # area, exact from the charge quadratures (see ``simulation._Exposure.passed``)
+    charge: float = 0.0
 
 
 class Evaluator:
@@ -245,6 +248,8 @@ def evaluate_report(model: Model, snap: Snapshot, spec: ReportSpec) -> float:
         return ev.potential_at(_position(spec))
     if q == "current":
         return ev.i
+    if q == "charge":  # per m^2 of the active electrode (the first cell's area)
+        return snap.charge / float(model.cell_area_scale[0])
     if q == "pH":
         return ev.ph(spec.region, spec.position)
     if q == "perfusion":

@@ -158,7 +158,7 @@ _MAY_HAVE_REGION = {
 }
 _NEEDS_AT = {"flux", "transport_number", "concentration", "potential"}
 _REGION_OR_AT = {"pH", "time_below"}
-_NO_SPECIES = {"voltage", "current", "potential", "resistance", "perfusion"}
+_NO_SPECIES = {"voltage", "current", "charge", "potential", "resistance", "perfusion"}
 _MAY_BE_TOTAL = {"released", "amount", "change", "flux", "concentration", "time_below"}
 
 

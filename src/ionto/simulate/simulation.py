@@ -621,6 +621,7 @@ class _Exposure:
         self.scales = (float(scale[0]), float(scale[-1]))
         self.peak = [0.0, 0.0]
         self.charge = [0.0, 0.0]
+        self.total = 0.0  # integral of |i| dt so far, C/m^2 of the reference area
         self.ph_excursion = [0.0, 0.0]
         self.ph0 = [float("nan"), float("nan")]
         self.has_reference = False
@@ -669,22 +670,30 @@ class _Exposure:
         for side, scale in enumerate(self.scales):
             self.peak[side] = max(self.peak[side], peak / scale)
 
-    def piece(
+    def passed(
         self, system: _SegmentSystem, t0: float, t1: float, q0: np.ndarray, q1: np.ndarray
-    ) -> None:
-        """Add the charge density of a control piece from t0 to t1 (s): from the charge
-        that entered at the left end (quadratures q0 -> q1), or exactly for a ramp
-        through zero or a cycle-averaged train."""
+    ) -> float:
+        """Integral of |i| dt (C/m^2 of the reference area) over t0 .. t1 (s) of one
+        stretch under ``system``: from the charge that entered at the left end
+        (quadratures q0 -> q1; one sign of current in the stretch), or exactly for a
+        ramp of set current through zero or a cycle-averaged train."""
         seg = system.segment
         dt = t1 - t0
         if seg.cycle is not None:
-            passed = (seg.cycle[0] + seg.cycle[1]) * dt
-        elif not system.voltage_mode and system.setpoint(t0) * system.setpoint(t1) < 0:
+            return (seg.cycle[0] + seg.cycle[1]) * dt
+        if not system.voltage_mode and system.setpoint(t0) * system.setpoint(t1) < 0:
             a, b = system.setpoint(t0), system.setpoint(t1)
-            passed = dt * (a * a + b * b) / (2.0 * (abs(a) + abs(b)))
-        else:
-            nb = self.model.nbal
-            passed = abs(FARADAY * float(self.model.zbal @ (q1[:nb] - q0[:nb])))
+            return dt * (a * a + b * b) / (2.0 * (abs(a) + abs(b)))
+        nb = self.model.nbal
+        return abs(FARADAY * float(self.model.zbal @ (q1[:nb] - q0[:nb])))
+
+    def piece(
+        self, system: _SegmentSystem, t0: float, t1: float, q0: np.ndarray, q1: np.ndarray
+    ) -> None:
+        """Add the charge density of a control piece (or of a stretch of it at or off
+        the source's limit) from t0 to t1 (s), see ``passed``."""
+        passed = self.passed(system, t0, t1, q0, q1)
+        self.total += passed
         for side, scale in enumerate(self.scales):
             self.charge[side] += passed / scale
 
@@ -863,15 +872,29 @@ def simulate(
             q_here = q.copy()
             if t_here == t0:
                 after[t0] = Snapshot(
-                    t0, y.copy(), q.copy(), i_now, plasma.copy(), sub.cycle, sampler.snapshot()
+                    t0,
+                    y.copy(),
+                    q.copy(),
+                    i_now,
+                    plasma.copy(),
+                    sub.cycle,
+                    sampler.snapshot(),
+                    exposure.total,
                 )
                 if t0 == 0.0:
                     before[t0] = after[t0]
 
             def on_stop(
-                t: float, st: np.ndarray, qs: np.ndarray, system: _SegmentSystem = system
+                t: float,
+                st: np.ndarray,
+                qs: np.ndarray,
+                system: _SegmentSystem = system,
+                t_from: float = t_here,
+                q_from: np.ndarray = q_here,
             ) -> None:
                 z_state, _ = system.split(st)
+                # the charge passed up to t: that of the finished stretches and this one's
+                charge = exposure.total + exposure.passed(system, t_from, t, q_from, qs)
                 snap = Snapshot(
                     t,
                     z_state[:-1, 1:].copy(),
@@ -880,6 +903,7 @@ def simulate(
                     system.plasma(st).copy(),
                     system.segment.cycle,
                     sampler.snapshot(),
+                    charge,
                 )
                 before[t] = snap
                 after[t] = snap

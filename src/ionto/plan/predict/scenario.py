@@ -717,6 +717,12 @@ def plan_scenario(plan: Plan, defaults: Defaults | None = None) -> PlanScenario:
             "the example plans' amounts by < 0.1 % and pH by < 0.003 against 0.05 um)",
         )
     )
+    # the charge that flowed through the active electrode (the dose), exact, also while
+    # the source is held at its compliance voltage
+    data["report"] = [
+        {"name": f"charge_{k}", "quantity": "charge", "time": _q(t, "s")}
+        for k, t in enumerate(times)
+    ]
     if drug is not None:
         _pharmacokinetics(plan, d, drug, data, assumptions, notes)
         reports = [
@@ -738,7 +744,7 @@ def plan_scenario(plan: Plan, defaults: Defaults | None = None) -> PlanScenario:
                 }
                 for k, t in enumerate(times)
             ]
-        data["report"] = reports
+        data["report"] += reports
     problem_from_dict(data)  # the scenario loader checks it (ConfigError naming the key)
     return PlanScenario(
         data=data,
