@@ -176,3 +176,20 @@ def test_analytic_jacobian_with_equilibria() -> None:
             - model.dae_rhs(minus.reshape(z_state.shape), 5.0, False)[0]
         ).ravel() / (2 * step)
         assert np.abs(dense[:, col] - fd).max() <= 1e-5 * (np.abs(fd).max() + 1e-12), col
+
+
+def test_free_jacobian_equals_the_free_columns_of_the_full_one() -> None:
+    """The per-compartment Newton's Jacobian (by the free concentrations only) is the
+    free-concentration block of the full derivative of the equilibrium residual, at
+    random states and with conjugate bases at zero."""
+    problem = _problem(mesh=MeshSpec(5e-6, 200e-6, 1.5))
+    spec = Speciation(problem)
+    rng = np.random.default_rng(7)
+    state = np.abs(rng.random((40, spec.nstate))) * 5.0
+    free = state[:, spec.m :]
+    free[:] = np.where(spec.log_var, rng.normal(-3.0, 2.0, free.shape), rng.random(free.shape))
+    free[::5, ~spec.log_var] = 0.0  # a conjugate base at zero
+    c = spec.concentrations(state, np.zeros(40))
+    full = spec.equilibrium_jacobian(spec.derivatives(c))[:, :, spec.m :]
+    assert spec.r > 0
+    assert np.abs(spec.free_jacobian(c) - full).max() <= 1e-14 * np.abs(full).max()

@@ -177,6 +177,22 @@ class Speciation:
                 p[:, self.secondary, col] = self._partial_linear(c, rho) * nu
         return p
 
+    def free_jacobian(self, c: np.ndarray) -> np.ndarray:
+        """Derivative of ``equilibrium_residual`` by the free-concentration unknowns L
+        alone (cells, r, r), at fixed totals: the Jacobian of the per-compartment Newton
+        iterations, without the total columns that ``derivatives`` also builds."""
+        free = c[:, self.reactive]
+        dfree = np.where(self.log_var, free, 1.0)  # d c_rho / d L_rho
+        sec = c[:, self.secondary]
+        dsec = np.empty((c.shape[0], self.secondary.size, self.r))
+        for rho in range(self.r):
+            if self.log_var[rho]:
+                dsec[:, :, rho] = sec * self.nu[:, rho]
+            else:
+                dsec[:, :, rho] = self._partial_linear(c, rho) * self.nu[:, rho]
+        a = self.A[self.reactive_comp]
+        return np.asarray(-(a[:, self.reactive] * dfree[:, None, :] + a[:, self.secondary] @ dsec))
+
     def _partial_linear(self, c: np.ndarray, rho: int) -> np.ndarray:
         """c_s / c_rho computed without division: mass action with rho's exponent reduced
         by one (cells, s); rho is a linear (non-log) primary."""
@@ -216,7 +232,7 @@ class Speciation:
         for _ in range(max_iter):
             c = self.concentrations(out, fixed_charge)
             res = self.equilibrium_residual(out, c)
-            jac = self.equilibrium_jacobian(self.derivatives(c))[:, :, self.m :]
+            jac = self.free_jacobian(c)
             try:
                 step = -np.linalg.solve(jac, res[..., None])[..., 0]
             except np.linalg.LinAlgError:
@@ -261,7 +277,7 @@ class Speciation:
             state[:, self.m :] = log_c
             c = self.concentrations(state, fixed_charge)
             res = self.equilibrium_residual(state, c)
-            jac = self.equilibrium_jacobian(self.derivatives(c))[:, :, self.m :]
+            jac = self.free_jacobian(c)
             if h_rho >= 0:
                 # a fixed pH replaces that row by d(ln H) = 0
                 res[fix_h, h_rho] = 0.0
