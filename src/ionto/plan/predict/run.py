@@ -6,8 +6,11 @@ circuit (V), the stretches at the source's compliance voltage and cumulative dos
 drug released from the reservoir, delivered into the active skin (stratum corneum to
 dermis) and cleared to the blood (mol over the electrode area), plasma level (mol/m^3);
 pH at the electrode surface and at the skin surface under both electrodes; the engine's
-exposure indicators of both sites (``Result.exposure``); depth profiles of the drug in
-the active skin at several times. Times in s, depths in m below the skin surface.
+exposure indicators of both sites (``Result.exposure``); when an electrode's rated
+capacity was spent (``Result.exhaustions``, the engine's left electrode is the active one:
+:mod:`ionto.plan.predict.scenario`), after which it electrolyses water; depth profiles of
+the drug in the active skin at several times. Times in s, depths in m below the skin
+surface.
 """
 
 from __future__ import annotations
@@ -33,6 +36,8 @@ if TYPE_CHECKING:
     from ionto.simulate.result import Result
 
 SURFACE_SPAN = 10e-6  # m: the pH "at a surface" is the mean over this depth of reservoir
+ROLE = {"left": "active", "right": "indifferent"}  # engine side -> plan electrode role
+MA_MIN = 0.06  # C per mA*min
 Progress = Callable[[float, float], None]
 
 
@@ -63,6 +68,9 @@ class Prediction:
     wall_time: float
     balance_error: float
     notes: list[str] = field(default_factory=list)
+    # (time s, "active" / "indifferent", "anodic" / "cathodic"): an electrode's rated
+    # capacity spent at that time, water electrolysis from then on
+    exhaustions: list[tuple[float, str, str]] = field(default_factory=list)
 
     @property
     def area(self) -> float:
@@ -78,6 +86,35 @@ class Prediction:
     def time_at_compliance(self) -> float:
         """Time (s) the source spent at its compliance voltage."""
         return float(sum(b - a for a, b in self.compliance_intervals))
+
+    def exhaustion_messages(self) -> list[str]:
+        """One sentence per entry of ``exhaustions``: which electrode, its rated capacity
+        (mA*min), when it was spent (min) and what it makes from then on."""
+        out = []
+        for t, role, kind in self.exhaustions:
+            side = "left" if role == "active" else "right"
+            use = self.plan.active if role == "active" else self.plan.indifferent
+            simulated = (
+                self.scenario.electrode
+                if role == "active"
+                else (self.scenario.indifferent_electrode)
+            )
+            boundary = self.scenario.data["boundary"][side]
+            rated = boundary.get(f"{kind}_capacity")
+            capacity = (
+                f"rated capacity ({float(str(rated).split()[0]) / MA_MIN:.4g} mA*min)"
+                if rated is not None
+                else "capacity"
+            )
+            pole = "anode" if kind == "anodic" else "cathode"
+            made, direction = ("acid", "falls") if kind == "anodic" else ("alkali", "rises")
+            material = "Ag/AgCl" if simulated == "Ag/AgCl" else f"{simulated} (as Ag/AgCl)"
+            out.append(
+                f"the {role} {material} {pole} {use.entry.name!r}: its {capacity} was spent "
+                f"at {t / 60:.4g} min; it electrolysed water after that, making {made} (the pH "
+                f"at the electrode {direction} from then on: see the pH figure)"
+            )
+        return out
 
     def site_exposure(self, side: str) -> dict[str, float]:
         """The engine's indicators at one electrode (``"active"`` or ``"indifferent"``):
@@ -175,6 +212,10 @@ class Prediction:
             },
             "compliance_voltage": self.scenario.compliance_voltage,
             "compliance_intervals": [list(iv) for iv in self.compliance_intervals],
+            "exhaustions": [
+                {"time": t, "electrode": role, "direction": kind}
+                for t, role, kind in self.exhaustions
+            ],
             "exposure": dict(self.exposure),
             "units": {
                 "times": "s",
@@ -188,10 +229,12 @@ class Prediction:
                 "pH": "-",
                 "compliance_voltage": "V",
                 "compliance_intervals": "s",
+                "exhaustions": "time in s; electrode active or indifferent; direction "
+                "anodic or cathodic (rated capacity spent, water electrolysis from then on)",
                 "exposure": "SI (named in the keys)",
             },
             "series": series,
-            "notes": list(self.scenario.notes),
+            "notes": list(self.scenario.notes) + self.exhaustion_messages(),
             "assumptions": [
                 {
                     "name": a.name,
@@ -333,6 +376,10 @@ def collect(
         wall_time=wall,
         balance_error=float(balance),
         notes=list(scenario.notes),
+        exhaustions=[
+            (float(t), ROLE[side], kind)
+            for t, (side, kind) in ((t, ev.split()) for t, ev in result.exhaustions)
+        ],
     )
 
 

@@ -100,6 +100,7 @@ def _summary(p: Prediction) -> list[Row]:
         ("peak current density", f"{abs(p.current).max() / p.area / 10:.4g} mA/cm^2"),
         ("peak voltage, whole circuit", f"{abs(p.voltage).max():.4g} V"),
         ("time at the compliance voltage", _compliance(p)),
+        ("electrode capacity spent", "; ".join(p.exhaustion_messages()) or "no"),
         (
             "pH at the skin surface, active (min - max)",
             f"{p.pH_skin_surface.min():.2f} - {p.pH_skin_surface.max():.2f}",

@@ -1,6 +1,7 @@
 """The report's figures (matplotlib, Agg backend): current, voltage across the circuit
 (with the stretches at the compliance voltage shaded) and dose over time; pH under both
-electrodes with the rule limits; drug depth profiles at several
+electrodes with the rule limits and a mark where an electrode's rated capacity was spent
+(water electrolysis from then on); drug depth profiles at several
 times; released / delivered / cleared amounts and the plasma level. Times in min,
 depths in um, amounts in umol, concentrations in mM (mol/m^3), plasma in ng/mL."""
 
@@ -60,7 +61,7 @@ def time_courses(p: Prediction) -> Figure:
 
 def ph_course(p: Prediction, limits: dict[str, float]) -> Figure:
     """pH at the electrode and at the skin surface under both electrodes, with the
-    sim.ph limits."""
+    sim.ph limits and a vertical line where an electrode's rated capacity was spent."""
     fig, (ax,) = _figure()
     t = p.times / 60.0
     s = p.scenario
@@ -92,6 +93,14 @@ def ph_course(p: Prediction, limits: dict[str, float]) -> Figure:
         ax.axhline(value, color=color, ls=ls, lw=0.9)
         ax.annotate(name.replace("_", " "), (t[-1], value), fontsize=7, ha="right", va="bottom")
     ax.axvline(p.scenario.protocol_end / 60.0, color="0.6", lw=0.8, ls=":")
+    for when, role, kind in p.exhaustions:
+        ax.axvline(
+            when / 60.0,
+            color="C3" if role == "active" else "C1",
+            lw=1.2,
+            ls="-.",
+            label=f"{role} {'anode' if kind == 'anodic' else 'cathode'}: capacity spent",
+        )
     ax.set_ylim(0, 14)
     ax.set_xlabel("time [min]")
     ax.set_ylabel("pH")
